@@ -1,0 +1,35 @@
+import type { Command } from "commander";
+import { headCommit } from "../../git/headCommit.js";
+import { openStore } from "../../store/openStore.js";
+import { syncRepo } from "../../sync/syncRepo.js";
+import { ExitCode, ExitError } from "../exit.js";
+import { openRepoConfig, withJson, withRepo, type RepoOptions } from "../options.js";
+import { formatSyncReport } from "../syncOutput.js";
+
+interface SyncOptions extends RepoOptions {
+  json?: boolean;
+  allowPrune?: boolean;
+}
+
+export function registerSync(program: Command): void {
+  withJson(withRepo(program.command("sync")))
+    .description("reconcile the spec files into the database once: add, change, archive; report invalid files")
+    .option("--allow-prune", "allow archiving more than sync.prune_limit (default half) of the goals at once")
+    .addHelpText("after", `
+Unchanged files (same content hash) are not rewritten. A deleted file archives its goal (history is
+kept). An invalid file is reported with file:line:col and the last good version stays in force.
+Status intents (status: ready|active|...) are applied through the state machine.
+
+Exit codes: 0 applied, 1 some files are invalid or the prune guard refused, 2 usage or environment error.`)
+    .action(async (options: SyncOptions) => {
+      const { config } = openRepoConfig(options, options.json);
+      const store = openStore(config);
+      try {
+        const report = await syncRepo(config, store, { commit: await headCommit(config.root), allowPrune: options.allowPrune ?? false, trigger: "cli" });
+        process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSyncReport(report, "sync"));
+        if (report.outcome === "refused" || report.invalid.length > 0) throw new ExitError(ExitCode.Invalid);
+      } finally {
+        await store.close();
+      }
+    });
+}

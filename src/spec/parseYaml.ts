@@ -1,0 +1,315 @@
+/**
+ * YAML text -> plain data, safely, with positions for every problem.
+ *
+ * Two paths give the same meaning (YAML 1.2 core schema, duplicate keys refused, `__proto__` an
+ * ordinary key, no directives, no custom tags, one document per file):
+ * - the exact path (`yaml`'s Document API) keeps positions and is the only one that reports errors;
+ * - the fast path (js-yaml with a schema built from the same resolvers as `yaml`'s core schema) is
+ *   about 6x faster and is used only for text that has none of the features where the two could
+ *   differ (tags, anchors, aliases, directives, merge keys). Whenever it throws or hesitates, the
+ *   exact path decides. test/parseYaml.test.ts proves both paths agree on a corpus of tricky input.
+ */
+import jsYaml from "js-yaml";
+import { LineCounter, parseAllDocuments, parseDocument, isMap, isSeq, isScalar, isPair, isAlias, visit } from "yaml";
+import type { Document, Node as YamlNode } from "yaml";
+
+export interface SpecProblem {
+  /** Stable machine code, such as `yaml.syntax` or `schema.additionalProperties`. */
+  code: string;
+  /** What was found and what is allowed, in one sentence. */
+  message: string;
+  line: number;
+  column: number;
+  /** Field path in the document (`key_result.target`, `dependencies[1]`); empty for the whole file. */
+  field: string;
+  /** What to do about it, when there is something specific to say. */
+  hint?: string;
+}
+
+export type ParsedYaml = { ok: true; data: unknown } | { ok: false; problems: SpecProblem[] };
+
+/** A parsed document that keeps positions, for mapping field paths back to lines. */
+export interface PositionedDocument {
+  doc: Document.Parsed;
+  lineCounter: LineCounter;
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
+const MAX_ALIAS_COUNT = 100;
+/** Core-schema tags a file may spell out (`!!str 123`); anything else is a custom tag and refused. */
+const CORE_TAGS = new Set(["tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"]);
+
+function problem(code: string, message: string, line = 1, column = 1, field = "", hint?: string): SpecProblem {
+  return hint === undefined ? { code, message, line, column, field } : { code, message, line, column, field, hint };
+}
+
+/**
+ * Checks raw bytes before any parsing: size, binary content, UTF-8. Returns the text, or a problem.
+ */
+export function decodeSpecBytes(bytes: Uint8Array, maxBytes = DEFAULT_MAX_FILE_BYTES): { ok: true; text: string } | { ok: false; problems: SpecProblem[] } {
+  if (bytes.length > maxBytes) {
+    return { ok: false, problems: [problem("file.too_large", `file is ${bytes.length} bytes; the limit is ${maxBytes} bytes`, 1, 1, "", "split it, or raise sync.max_file_bytes in goalops.yaml")] };
+  }
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) {
+    const { line, column } = positionOfByte(bytes, nul);
+    return { ok: false, problems: [problem("file.binary", "file contains a NUL byte: it looks binary, not YAML text", line, column)] };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    const { line, column } = positionOfByte(bytes, bad);
+    return { ok: false, problems: [problem("file.encoding", "file is not valid UTF-8", line, column, "", "save it as UTF-8")] };
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return { ok: true, text };
+}
+
+function positionOfByte(bytes: Uint8Array, index: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < index; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: index - lineStart + 1 };
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let lo = 0;
+  let hi = bytes.length;
+  // The shortest invalid prefix ends at the first bad byte (give or take a sequence's length).
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    try {
+      decoder.decode(bytes.subarray(0, mid + 1), { stream: true });
+      decoder.decode();
+      lo = mid + 1;
+    } catch {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast path
+// ---------------------------------------------------------------------------------------------
+
+/** The scalar resolvers of YAML 1.2's core schema, as `yaml` implements them (same regexes). */
+const coreTypes = [
+  new jsYaml.Type("tag:yaml.org,2002:null", {
+    kind: "scalar",
+    resolve: (s: string) => /^(?:~|[Nn]ull|NULL)?$/.test(s),
+    construct: () => null,
+  }),
+  new jsYaml.Type("tag:yaml.org,2002:bool", {
+    kind: "scalar",
+    resolve: (s: string) => /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(s),
+    construct: (s: string) => s[0] === "t" || s[0] === "T",
+  }),
+  new jsYaml.Type("tag:yaml.org,2002:int", {
+    kind: "scalar",
+    resolve: (s: string) => /^0o[0-7]+$/.test(s) || /^[-+]?[0-9]+$/.test(s) || /^0x[0-9a-fA-F]+$/.test(s),
+    construct: (s: string) => (s.startsWith("0o") ? Number.parseInt(s.slice(2), 8) : s.startsWith("0x") ? Number.parseInt(s.slice(2), 16) : Number.parseInt(s, 10)),
+  }),
+  new jsYaml.Type("tag:yaml.org,2002:float", {
+    kind: "scalar",
+    resolve: (s: string) =>
+      /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s) ||
+      /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(s) ||
+      /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s),
+    construct: (s: string) => {
+      if (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s)) {
+        return s.slice(-3).toLowerCase() === "nan" ? Number.NaN : s[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+      }
+      return Number.parseFloat(s);
+    },
+  }),
+];
+const FAST_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({ implicit: coreTypes });
+
+/**
+ * Text the fast path must leave to the exact path: anything that could be a tag (`!`), anchor (`&`),
+ * alias (`*`), directive (`%` at a line start), merge key (`<<`), or a document marker (`---`/`...`,
+ * where multi-document handling differs). False alarms only cost speed.
+ */
+const NEEDS_EXACT_PATH = /(?:^|[\s[\]{},])[!&*]\S|^%|<<|^(?:---|\.\.\.)/m;
+
+/** Parses with the fast path; `undefined` means "ask the exact path". Never reports errors itself. */
+export function parseYamlFast(text: string): { data: unknown } | undefined {
+  if (NEEDS_EXACT_PATH.test(text)) return undefined;
+  try {
+    return { data: jsYaml.load(text, { schema: FAST_SCHEMA }) ?? null };
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact path
+// ---------------------------------------------------------------------------------------------
+
+/** Parses with positions. Reports every syntax problem, not only the first. */
+export function parseYamlExact(text: string): ({ ok: true; data: unknown } & PositionedDocument) | { ok: false; problems: SpecProblem[] } {
+  const lineCounter = new LineCounter();
+  const at = (offset: number | undefined): { line: number; column: number } => {
+    const { line, col } = lineCounter.linePos(offset ?? 0);
+    return { line, column: col };
+  };
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, {
+      lineCounter,
+      version: "1.2",
+      schema: "core",
+      merge: false,
+      uniqueKeys: true,
+      strict: true,
+      prettyErrors: false,
+      stringKeys: false,
+    }) as Document.Parsed[];
+  } catch (error) {
+    return { ok: false, problems: [unexpectedProblem(error)] };
+  }
+  if (!Array.isArray(docs)) docs = [docs as Document.Parsed];
+  const problems: SpecProblem[] = [];
+  for (const doc of docs) {
+    for (const e of [...doc.errors, ...doc.warnings]) {
+      const { line, column } = at(e.pos[0]);
+      problems.push(problem(e.code === "DUPLICATE_KEY" ? "yaml.duplicate_key" : "yaml.syntax", cleanYamlMessage(e.message), line, column, "", e.code === "DUPLICATE_KEY" ? "remove one of the two keys: the later one would silently win in many tools" : undefined));
+    }
+  }
+  if (docs.length > 1) {
+    const second = docs[1] as Document.Parsed;
+    const { line, column } = at(second.range[0]);
+    problems.push(problem("yaml.multiple_documents", `file holds ${docs.length} YAML documents; goalops reads one document per file`, line, column, "", "put each goal, lesson or rule in a file of its own"));
+  }
+  const doc = docs[0];
+  if (doc === undefined) {
+    // An empty or comment-only file has no document; keep an empty one so positions still work.
+    const emptyCounter = new LineCounter();
+    return { ok: true, data: null, doc: parseDocument(text, { lineCounter: emptyCounter }) as Document.Parsed, lineCounter: emptyCounter };
+  }
+  if (doc.directives?.yaml.explicit || hasTagDirective(text)) {
+    problems.push(problem("yaml.directive", "YAML directives (%YAML, %TAG) are not allowed: they change what plain values mean", ...lc(at(0)), "", "remove the directive line; goalops always reads YAML 1.2 core"));
+  }
+  visit(doc, {
+    Node(_key, node) {
+      if ((isScalar(node) || isMap(node) || isSeq(node)) && node.tag !== undefined && !CORE_TAGS.has(node.tag)) {
+        const { line, column } = at(node.range?.[0]);
+        problems.push(problem("yaml.tag", `custom tag '${node.tag}' is not allowed`, line, column, "", "remove the tag: spec files hold plain strings, numbers, booleans, lists and maps"));
+      }
+      return undefined;
+    },
+  });
+  if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/alias/i.test(message)) {
+      return { ok: false, problems: [problem("yaml.alias_bomb", `too many alias expansions (more than ${MAX_ALIAS_COUNT}): refused to protect memory`, 1, 1, "", "write the values out instead of using anchors and aliases")] };
+    }
+    return { ok: false, problems: [unexpectedProblem(error)] };
+  }
+  return { ok: true, data: data ?? null, doc, lineCounter };
+}
+
+function lc(p: { line: number; column: number }): [number, number] {
+  return [p.line, p.column];
+}
+
+function hasTagDirective(text: string): boolean {
+  return /^%/m.test(text);
+}
+
+function dedupe(problems: SpecProblem[]): SpecProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.line}:${p.column}:${p.code}:${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function cleanYamlMessage(message: string): string {
+  // yaml appends " at line L, column C" and a code excerpt when prettyErrors is on; we keep it off,
+  // but strip any trailing position anyway so the message does not repeat what file:line:col says.
+  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, "").trim();
+}
+
+function unexpectedProblem(error: unknown): SpecProblem {
+  if (error instanceof RangeError) {
+    return problem("yaml.too_deep", "the YAML nests too deeply to read", 1, 1, "", "spec files need only a few levels of nesting");
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return problem("yaml.unreadable", `could not read the YAML: ${message}`);
+}
+
+/**
+ * The position of a field path in a document: the key for a map entry (so an unknown field points at
+ * its name), the item for a list entry; the nearest existing ancestor when the path does not exist.
+ */
+export function positionOf(positioned: PositionedDocument, path: readonly (string | number)[], preferKey = true): { line: number; column: number } {
+  const { doc, lineCounter } = positioned;
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as YamlNode | null)?.range?.[0] ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i];
+    if (isAlias(node)) break;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      if (pair === undefined) break;
+      const isLast = i === path.length - 1;
+      const keyNode = pair.key as YamlNode;
+      const valueNode = pair.value as YamlNode | null;
+      offset = isLast && preferKey ? (keyNode.range?.[0] ?? offset) : (valueNode?.range?.[0] ?? keyNode.range?.[0] ?? offset);
+      node = valueNode;
+    } else if (isSeq(node) && typeof segment === "number") {
+      const item = node.items[segment] as YamlNode | undefined;
+      if (item === undefined) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+/** Formats a field path as people write it: `key_result.target`, `dependencies[1]`. */
+export function formatFieldPath(path: readonly (string | number)[]): string {
+  let out = "";
+  for (const segment of path) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else out += out === "" ? segment : `.${segment}`;
+  }
+  return out;
+}
+
+/** Splits an ajv `instancePath` (JSON pointer) into segments, numbers for list indexes. */
+export function pointerToPath(pointer: string, data: unknown): (string | number)[] {
+  if (pointer === "") return [];
+  const segments = pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const path: (string | number)[] = [];
+  let node: unknown = data;
+  for (const segment of segments) {
+    if (Array.isArray(node) && /^\d+$/.test(segment)) {
+      path.push(Number(segment));
+      node = node[Number(segment)];
+    } else {
+      path.push(segment);
+      node = node !== null && typeof node === "object" ? (node as Record<string, unknown>)[segment] : undefined;
+    }
+  }
+  return path;
+}

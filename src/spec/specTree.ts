@@ -1,0 +1,136 @@
+/**
+ * The whole spec tree of a repository: every goal, lesson and rule file, loaded and checked, each
+ * file valid or carrying its problems. Used by `validate`, `sync` and `diff` alike, so all three
+ * see the same meaning of every file.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import type { ResolvedConfig } from "./config.js";
+import { crossCheck, type CrossCheckDocument } from "./crossChecks.js";
+import { KINDS, OBJECT_KINDS, type ObjectKind } from "./kinds.js";
+import type { SpecProblem } from "./parseYaml.js";
+import { formatFieldPath } from "./parseYaml.js";
+import { hashBytes, idOf, loadSpecFile, locateFields, type InvalidSpecFile, type SpecFile } from "./specFile.js";
+
+export interface SpecTreeFile {
+  path: string;
+  kind: ObjectKind;
+  absolutePath: string;
+}
+
+export interface SpecTree {
+  files: SpecFile[];
+}
+
+/** A previously validated version of a file, by path: reused when the file's hash is unchanged. */
+export type KnownGoodFiles = ReadonlyMap<string, { hash: string; data: Record<string, unknown> }>;
+
+export interface LoadTreeOptions {
+  /** Reuse these parsed documents when a file's bytes hash the same (sync's content-hash cache). */
+  knownGood?: KnownGoodFiles;
+  /** Ids that exist outside the valid files (the last good version of an invalid file). */
+  otherKnownIds?: ReadonlySet<string>;
+  /** Files already read (path -> bytes and hash), to avoid reading twice. */
+  preread?: ReadonlyMap<string, { bytes: Uint8Array; hash: string }>;
+}
+
+/** Lists the YAML files of the goal, lesson and playbook folders, sorted, with forward-slash paths. */
+export function listSpecFiles(config: ResolvedConfig): SpecTreeFile[] {
+  const out: SpecTreeFile[] = [];
+  for (const kind of OBJECT_KINDS) {
+    const folder = config.paths[KINDS[kind].folderKey as "goals" | "lessons" | "playbooks"];
+    walk(join(config.root, folder), (absolutePath) => {
+      out.push({ path: toRepoPath(config.root, absolutePath), kind, absolutePath });
+    });
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Whether a file name is a spec file (YAML, not hidden, not an editor's backup or temp file). */
+export function isSpecFileName(name: string): boolean {
+  return !name.startsWith(".") && !name.endsWith("~") && (name.endsWith(".yaml") || name.endsWith(".yml"));
+}
+
+function walk(dir: string, onFile: (absolutePath: string) => void): void {
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  for (const entry of entries) {
+    if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) walk(full, onFile);
+    else if (isSpecFileName(entry.name) && (entry.isFile() || (entry.isSymbolicLink() && isRegularFile(full)))) onFile(full);
+  }
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function toRepoPath(root: string, absolutePath: string): string {
+  return relative(root, absolutePath).split(sep).join("/");
+}
+
+/** Reads a file's bytes and hash. */
+export function readSpecBytes(absolutePath: string): { bytes: Uint8Array; hash: string } {
+  const bytes = readFileSync(absolutePath);
+  return { bytes, hash: hashBytes(bytes) };
+}
+
+/** Loads and checks every spec file of the tree. Never throws for a bad file: it carries problems. */
+export function loadSpecTree(config: ResolvedConfig, listed: readonly SpecTreeFile[] = listSpecFiles(config), options: LoadTreeOptions = {}): SpecTree {
+  const files: SpecFile[] = listed.map((f) => {
+    let read: { bytes: Uint8Array; hash: string };
+    try {
+      read = options.preread?.get(f.path) ?? readSpecBytes(f.absolutePath);
+    } catch (error) {
+      return { path: f.path, kind: f.kind, hash: "", ok: false, problems: [{ code: "file.unreadable", message: `cannot read the file: ${(error as Error).message}`, line: 1, column: 1, field: "" }] } satisfies InvalidSpecFile;
+    }
+    const cached = options.knownGood?.get(f.path);
+    if (cached !== undefined && cached.hash === read.hash) {
+      const id = idOf(f.kind, cached.data);
+      // Same bytes as the last valid version: reuse its document instead of parsing again.
+      return { path: f.path, kind: f.kind, hash: read.hash, ok: true, data: cached.data, text: Buffer.from(read.bytes).toString("utf8"), ...(id !== undefined ? { id } : {}) };
+    }
+    return loadSpecFile(f.path, f.kind, read.bytes, config.maxFileBytes, read.hash);
+  });
+  applyCrossChecks(files, options.otherKnownIds);
+  return { files };
+}
+
+/** Runs the cross-file checks and turns each file with a cross problem into an invalid file. */
+function applyCrossChecks(files: SpecFile[], otherKnownIds: ReadonlySet<string> | undefined): void {
+  const documents: CrossCheckDocument[] = [];
+  const known = new Set(otherKnownIds ?? []);
+  for (const file of files) {
+    if (file.ok && file.id !== undefined) documents.push({ path: file.path, kind: file.kind as ObjectKind, id: file.id, data: file.data });
+    else if (!file.ok && file.id !== undefined) known.add(file.id);
+  }
+  const problems = crossCheck({ documents, otherKnownIds: known });
+  if (problems.length === 0) return;
+  const byPath = new Map<string, typeof problems>();
+  for (const p of problems) byPath.set(p.path, [...(byPath.get(p.path) ?? []), p]);
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i] as SpecFile;
+    const mine = byPath.get(file.path);
+    if (mine === undefined) continue;
+    const positions = locateFields(file.text, mine.map((p) => p.fieldPath));
+    const specProblems: SpecProblem[] = mine.map((p, j) => ({
+      code: p.code,
+      message: p.message,
+      ...(positions[j] as { line: number; column: number }),
+      field: formatFieldPath(p.fieldPath),
+      ...(p.hint !== undefined ? { hint: p.hint } : {}),
+    }));
+    const { path, kind, hash, id } = file;
+    files[i] = { path, kind, hash, ok: false, problems: specProblems, ...(id !== undefined ? { id } : {}), ...(file.ok ? { data: file.data } : {}), ...(file.text !== undefined ? { text: file.text } : {}) };
+  }
+}

@@ -1,0 +1,10 @@
+/** Every migration, in order. Forward-only: a released migration is never edited, only followed. */
+import * as m001 from "./001_initial.js";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: m001.name, sql: m001.sql }];

@@ -1,0 +1,10 @@
+/** Opens the store a configuration names. The one place that chooses the database implementation. */
+import type { ResolvedConfig } from "../spec/config.js";
+import { SqliteStore } from "./sqlite/sqliteStore.js";
+import type { GoalOpsStore } from "./types.js";
+
+export { StaleSnapshotError } from "./errors.js";
+
+export function openStore(config: Pick<ResolvedConfig, "databasePath" | "busyTimeoutMs">): GoalOpsStore {
+  return SqliteStore.open(config.databasePath, { busyTimeoutMs: config.busyTimeoutMs });
+}

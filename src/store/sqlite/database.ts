@@ -1,0 +1,66 @@
+/**
+ * Opening the SQLite database: WAL, a busy timeout on every connection, foreign keys, and
+ * forward-only migrations recorded in schema_migrations and PRAGMA user_version.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { StoreError } from "../../errors.js";
+import { MIGRATIONS } from "../migrations/index.js";
+
+export type SqliteDatabase = Database.Database;
+
+export interface OpenOptions {
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+}
+
+export function openDatabase(path: string, options: OpenOptions = {}): SqliteDatabase {
+  let db: SqliteDatabase;
+  try {
+    if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  } catch (error) {
+    throw new StoreError("store.open", `cannot open the database ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    if (!options.readonly) {
+      db.pragma("journal_mode = WAL");
+      // NORMAL is durable in WAL mode across application crashes; only a power loss can lose the last commits.
+      db.pragma("synchronous = NORMAL");
+    }
+    db.pragma("foreign_keys = ON");
+    if (!options.readonly) migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    if (error instanceof StoreError) throw error;
+    throw new StoreError("store.open", `cannot use the database ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The schema version this build of goalops writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** Applies every migration newer than the database, each in its own IMMEDIATE transaction. */
+export function migrate(db: SqliteDatabase): { from: number; to: number } {
+  const from = db.pragma("user_version", { simple: true }) as number;
+  if (from > SCHEMA_VERSION) {
+    throw new StoreError("store.too_new", `the database has schema version ${from}, newer than this goalops (${SCHEMA_VERSION}); upgrade goalops`);
+  }
+  if (from === SCHEMA_VERSION) return { from, to: from };
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+  for (const migration of MIGRATIONS) {
+    const apply = db.transaction(() => {
+      // Re-check inside the write lock: another process may have migrated meanwhile.
+      const current = db.pragma("user_version", { simple: true }) as number;
+      if (current >= migration.version) return;
+      db.exec(migration.sql);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(migration.version, migration.name, new Date().toISOString());
+      db.pragma(`user_version = ${migration.version}`);
+    });
+    if (migration.version > from) apply.immediate();
+  }
+  return { from, to: SCHEMA_VERSION };
+}

@@ -1,0 +1,48 @@
+/** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
+import type { GoalOpsStore, StateEventInput, SyncPlanWrite } from "../types.js";
+import type { GoalStatus } from "../../spec/types.js";
+import { openDatabase, type OpenOptions, type SqliteDatabase } from "./database.js";
+import { applySyncPlan, getMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
+import { appendStateEvent, goalHistory, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
+
+export class SqliteStore implements GoalOpsStore {
+  private constructor(private readonly db: SqliteDatabase) {}
+
+  static open(path: string, options: OpenOptions = {}): SqliteStore {
+    return new SqliteStore(openDatabase(path, options));
+  }
+
+  async readFileIndex() {
+    return readFileIndex(this.db);
+  }
+  async readSyncSnapshot() {
+    return readSyncSnapshot(this.db);
+  }
+  async applySyncPlan(plan: SyncPlanWrite) {
+    applySyncPlan(this.db, plan);
+  }
+  async recordNoopSync(entry: { trigger: string; commit: string | null; at: string; unchanged: number; invalid: number }) {
+    recordNoopSync(this.db, entry);
+  }
+  async appendStateEvent(event: StateEventInput & { at: string; expectedFrom: GoalStatus | null }) {
+    appendStateEvent(this.db, event);
+  }
+  async listGoals(options: { includeArchived?: boolean } = {}) {
+    return listGoals(this.db, options.includeArchived ?? false);
+  }
+  async goalHistory(goalId: string) {
+    return goalHistory(this.db, goalId);
+  }
+  async invalidFiles() {
+    return invalidFiles(this.db);
+  }
+  async recentSyncs(limit = 10) {
+    return recentSyncs(this.db, limit);
+  }
+  async getMeta(key: string) {
+    return getMeta(this.db, key);
+  }
+  async close() {
+    if (this.db.open) this.db.close();
+  }
+}

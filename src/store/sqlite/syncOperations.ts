@@ -1,0 +1,224 @@
+/**
+ * The sync's operations on SQLite: reading what the database holds of the spec files, and applying
+ * a reconcile plan in one IMMEDIATE transaction.
+ */
+import { StaleSnapshotError } from "../errors.js";
+import type { ObjectKind } from "../../spec/kinds.js";
+import type { GoalSpec, GoalStatus, LessonSpec, PlaybookRuleSpec, StatusIntent } from "../../spec/types.js";
+import type { FileIndexEntry, ObjectUpsert, StoredObject, SyncPlanWrite, SyncSnapshot } from "../types.js";
+import type { SqliteDatabase } from "./database.js";
+
+/** How many sync runs the history keeps. */
+const SYNC_HISTORY_LIMIT = 100;
+
+
+export function readFileIndex(db: SqliteDatabase): Map<string, FileIndexEntry> {
+  const rows = db.prepare("SELECT path, kind, object_id, content_hash, sync_state FROM spec_files").raw().all() as [string, ObjectKind, string | null, string, "synced" | "invalid"][];
+  const index = new Map<string, FileIndexEntry>();
+  for (const [path, kind, objectId, hash, syncState] of rows) index.set(path, { path, kind, objectId, hash, syncState });
+  return index;
+}
+
+export function readSyncSnapshot(db: SqliteDatabase): SyncSnapshot {
+  const objects = new Map<string, StoredObject>();
+  const goals = db.prepare("SELECT goal_id, source_path, content_hash, spec_json, archived_at, status, status_intent FROM goal_definitions").raw().all() as [string, string, string, string, string | null, GoalStatus, StatusIntent | null][];
+  for (const [id, path, hash, spec, archivedAt, status, statusIntent] of goals) {
+    objects.set(id, { kind: "goal", id, path, hash, spec: JSON.parse(spec) as Record<string, unknown>, archived: archivedAt !== null, status, statusIntent });
+  }
+  for (const [table, idColumn, kind] of [["lessons", "lesson_id", "lesson"], ["playbook_rules", "rule_id", "rule"]] as const) {
+    const rows = db.prepare(`SELECT ${idColumn}, source_path, content_hash, spec_json, archived_at FROM ${table}`).raw().all() as [string, string, string, string, string | null][];
+    for (const [id, path, hash, spec, archivedAt] of rows) objects.set(id, { kind, id, path, hash, spec: JSON.parse(spec) as Record<string, unknown>, archived: archivedAt !== null });
+  }
+  return { files: readFileIndex(db), objects, lastAppliedCommit: getMeta(db, "last_applied_commit") };
+}
+
+export function getMeta(db: SqliteDatabase, key: string): string | null {
+  const row = db.prepare("SELECT value FROM goalops_meta WHERE key = ?").get(key) as { value: string | null } | undefined;
+  return row?.value ?? null;
+}
+
+function setMeta(db: SqliteDatabase, key: string, value: string | null): void {
+  db.prepare("INSERT INTO goalops_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+}
+
+function json(value: unknown, fallback: unknown = []): string {
+  return JSON.stringify(value ?? fallback);
+}
+
+/** Prepared statements of one connection, made once (preparing is a large share of a small sync). */
+function statements(db: SqliteDatabase) {
+  return {
+    goalStatus: db.prepare("SELECT status FROM goal_definitions WHERE goal_id = ?").pluck(),
+    upsertGoal: db.prepare(`
+      INSERT INTO goal_definitions (goal_id, goal_type, title, description, parent_goal_id, owner_agent, priority,
+        success_metrics, failure_conditions, constraints, review_cadence, start_condition, stop_condition, time_horizon,
+        dependencies, allowed_capabilities, learning_required, status, status_intent, intent_error,
+        metric, unit, baseline, target, direction, kr_source,
+        source_path, content_hash, source_commit, spec_json, created_at, updated_at, archived_at)
+      VALUES (@goal_id, @goal_type, @title, @description, @parent_goal_id, @owner_agent, @priority,
+        @success_metrics, @failure_conditions, @constraints, @review_cadence, @start_condition, @stop_condition, @time_horizon,
+        @dependencies, @allowed_capabilities, @learning_required, @status, @status_intent, @intent_error,
+        @metric, @unit, @baseline, @target, @direction, @kr_source,
+        @source_path, @content_hash, @source_commit, @spec_json, @at, @at, NULL)
+      ON CONFLICT(goal_id) DO UPDATE SET goal_type = excluded.goal_type, title = excluded.title, description = excluded.description,
+        parent_goal_id = excluded.parent_goal_id, owner_agent = excluded.owner_agent, priority = excluded.priority,
+        success_metrics = excluded.success_metrics, failure_conditions = excluded.failure_conditions, constraints = excluded.constraints,
+        review_cadence = excluded.review_cadence, start_condition = excluded.start_condition, stop_condition = excluded.stop_condition,
+        time_horizon = excluded.time_horizon, dependencies = excluded.dependencies, allowed_capabilities = excluded.allowed_capabilities,
+        learning_required = excluded.learning_required, status = excluded.status, status_intent = excluded.status_intent,
+        intent_error = CASE WHEN @keep_intent_error THEN goal_definitions.intent_error ELSE excluded.intent_error END,
+        metric = excluded.metric, unit = excluded.unit, baseline = excluded.baseline, target = excluded.target,
+        direction = excluded.direction, kr_source = excluded.kr_source, source_path = excluded.source_path,
+        content_hash = excluded.content_hash, source_commit = excluded.source_commit, spec_json = excluded.spec_json,
+        updated_at = excluded.updated_at, archived_at = NULL`),
+    upsertLesson: db.prepare(`
+      INSERT INTO lessons (lesson_id, goal_type, action_type, failure_category, lesson_text, evidence_run_ids, confidence, category,
+        active, review_by, source_path, content_hash, source_commit, spec_json, created_at, updated_at, archived_at)
+      VALUES (@lesson_id, @goal_type, @action_type, @failure_category, @lesson_text, @evidence_run_ids, @confidence, @category,
+        @active, @review_by, @source_path, @content_hash, @source_commit, @spec_json, @at, @at, NULL)
+      ON CONFLICT(lesson_id) DO UPDATE SET goal_type = excluded.goal_type, action_type = excluded.action_type,
+        failure_category = excluded.failure_category, lesson_text = excluded.lesson_text, evidence_run_ids = excluded.evidence_run_ids,
+        confidence = excluded.confidence, category = excluded.category, active = excluded.active, review_by = excluded.review_by,
+        source_path = excluded.source_path, content_hash = excluded.content_hash, source_commit = excluded.source_commit,
+        spec_json = excluded.spec_json, updated_at = excluded.updated_at, archived_at = NULL`),
+    upsertRule: db.prepare(`
+      INSERT INTO playbook_rules (rule_id, title, applies_to_goal_type, applies_to_action_type, rule_text, source_lesson_ids,
+        activation_mode, canary_share, promoted_at, source_path, content_hash, source_commit, spec_json, created_at, updated_at, archived_at)
+      VALUES (@rule_id, @title, @applies_to_goal_type, @applies_to_action_type, @rule_text, @source_lesson_ids,
+        @activation_mode, @canary_share, @promoted_at, @source_path, @content_hash, @source_commit, @spec_json, @at, @at, NULL)
+      ON CONFLICT(rule_id) DO UPDATE SET title = excluded.title, applies_to_goal_type = excluded.applies_to_goal_type,
+        applies_to_action_type = excluded.applies_to_action_type, rule_text = excluded.rule_text,
+        source_lesson_ids = excluded.source_lesson_ids, activation_mode = excluded.activation_mode, canary_share = excluded.canary_share,
+        promoted_at = excluded.promoted_at, source_path = excluded.source_path, content_hash = excluded.content_hash,
+        source_commit = excluded.source_commit, spec_json = excluded.spec_json, updated_at = excluded.updated_at, archived_at = NULL`),
+    archiveGoal: db.prepare("UPDATE goal_definitions SET status = 'archived', archived_at = @at, updated_at = @at WHERE goal_id = @id"),
+    archiveLesson: db.prepare("UPDATE lessons SET archived_at = @at, updated_at = @at WHERE lesson_id = @id"),
+    archiveRule: db.prepare("UPDATE playbook_rules SET archived_at = @at, updated_at = @at WHERE rule_id = @id"),
+    insertEvent: db.prepare("INSERT INTO goal_state_events (goal_id, from_status, to_status, actor, reason, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+    upsertFile: db.prepare(`
+      INSERT INTO spec_files (path, kind, object_id, content_hash, sync_state, errors, last_attempted_commit, last_applied_commit, last_attempted_at, last_applied_at)
+      VALUES (@path, @kind, @object_id, @content_hash, @sync_state, @errors, @commit, @applied_commit, @at, @applied_at)
+      ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, object_id = excluded.object_id, content_hash = excluded.content_hash,
+        sync_state = excluded.sync_state, errors = excluded.errors, last_attempted_commit = excluded.last_attempted_commit,
+        last_attempted_at = excluded.last_attempted_at,
+        last_applied_commit = COALESCE(excluded.last_applied_commit, spec_files.last_applied_commit),
+        last_applied_at = COALESCE(excluded.last_applied_at, spec_files.last_applied_at)`),
+    deleteFile: db.prepare("DELETE FROM spec_files WHERE path = ?"),
+    insertSyncRun: db.prepare(`INSERT INTO sync_runs (trigger, commit_sha, outcome, added, changed, archived, restored, invalid, unchanged, message, started_at, finished_at)
+      VALUES (@trigger, @commit, @outcome, @added, @changed, @archived, @restored, @invalid, @unchanged, @message, @at, @finished_at)`),
+    trimSyncRuns: db.prepare(`DELETE FROM sync_runs WHERE sync_id <= (SELECT sync_id FROM sync_runs ORDER BY sync_id DESC LIMIT 1 OFFSET ${SYNC_HISTORY_LIMIT})`),
+  };
+}
+
+type Statements = ReturnType<typeof statements>;
+const statementCache = new WeakMap<SqliteDatabase, Statements>();
+
+function prepared(db: SqliteDatabase): Statements {
+  let s = statementCache.get(db);
+  if (s === undefined) {
+    s = statements(db);
+    statementCache.set(db, s);
+  }
+  return s;
+}
+
+function goalParams(u: ObjectUpsert, commit: string | null, at: string) {
+  const g = u.spec as unknown as GoalSpec;
+  const kr = g.key_result;
+  return {
+    goal_id: g.goal_id, goal_type: g.goal_type, title: g.title, description: g.description ?? null, parent_goal_id: g.parent_goal_id ?? null,
+    owner_agent: g.owner_agent, priority: g.priority, success_metrics: json(g.success_metrics), failure_conditions: json(g.failure_conditions),
+    constraints: json(g.constraints), review_cadence: g.review_cadence ?? null, start_condition: g.start_condition ?? null,
+    stop_condition: g.stop_condition ?? null, time_horizon: g.time_horizon ?? null, dependencies: json(g.dependencies),
+    allowed_capabilities: json(g.allowed_capabilities), learning_required: g.learning_required ? 1 : 0,
+    status: u.status as GoalStatus, status_intent: u.statusIntent ?? null, intent_error: u.intentError ?? null,
+    keep_intent_error: u.intentError === undefined ? 1 : 0,
+    metric: kr?.metric ?? null, unit: kr?.unit ?? null, baseline: kr?.baseline ?? null, target: kr?.target ?? null,
+    direction: kr?.direction ?? null, kr_source: kr?.source === undefined ? null : JSON.stringify(kr.source),
+    source_path: u.path, content_hash: u.hash, source_commit: commit, spec_json: JSON.stringify(u.spec), at,
+  };
+}
+
+function lessonParams(u: ObjectUpsert, commit: string | null, at: string) {
+  const l = u.spec as unknown as LessonSpec;
+  return {
+    lesson_id: l.lesson_id, goal_type: l.goal_type, action_type: l.action_type, failure_category: l.failure_category ?? null,
+    lesson_text: l.lesson_text, evidence_run_ids: json(l.evidence_run_ids), confidence: l.confidence ?? null, category: l.category,
+    active: l.active === false ? 0 : 1, review_by: l.review_by ?? null, source_path: u.path, content_hash: u.hash,
+    source_commit: commit, spec_json: JSON.stringify(u.spec), at,
+  };
+}
+
+function ruleParams(u: ObjectUpsert, commit: string | null, at: string) {
+  const r = u.spec as unknown as PlaybookRuleSpec;
+  return {
+    rule_id: r.rule_id, title: r.title, applies_to_goal_type: r.applies_to_goal_type, applies_to_action_type: r.applies_to_action_type,
+    rule_text: r.rule_text, source_lesson_ids: json(r.source_lesson_ids), activation_mode: r.activation_mode,
+    canary_share: r.canary_share ?? null, promoted_at: r.promoted_at ?? null, source_path: u.path, content_hash: u.hash,
+    source_commit: commit, spec_json: JSON.stringify(u.spec), at,
+  };
+}
+
+export function applySyncPlan(db: SqliteDatabase, plan: SyncPlanWrite): void {
+  const s = prepared(db);
+  const { commit, at } = plan;
+  const checkStatus = (goalId: string, expected: GoalStatus | null | undefined) => {
+    if (expected === undefined) return;
+    const found = (s.goalStatus.get(goalId) as GoalStatus | undefined) ?? null;
+    if (found !== expected) throw new StaleSnapshotError(goalId, expected, found);
+  };
+  db.transaction(() => {
+    for (const u of plan.upserts) {
+      if (u.kind === "goal") {
+        checkStatus(u.id, u.expectedStatus);
+        s.upsertGoal.run(goalParams(u, commit, at));
+      } else if (u.kind === "lesson") {
+        s.upsertLesson.run(lessonParams(u, commit, at));
+      } else {
+        s.upsertRule.run(ruleParams(u, commit, at));
+      }
+    }
+    for (const a of plan.archives) {
+      if (a.kind === "goal") {
+        checkStatus(a.id, a.expectedStatus);
+        s.archiveGoal.run({ id: a.id, at });
+      } else if (a.kind === "lesson") {
+        s.archiveLesson.run({ id: a.id, at });
+      } else {
+        s.archiveRule.run({ id: a.id, at });
+      }
+    }
+    for (const e of plan.stateEvents) s.insertEvent.run(e.goalId, e.from, e.to, e.actor, e.reason, e.runId ?? null, at);
+    for (const f of plan.files) {
+      const applied = f.syncState === "synced";
+      s.upsertFile.run({
+        path: f.path, kind: f.kind, object_id: f.objectId, content_hash: f.hash, sync_state: f.syncState, errors: JSON.stringify(f.problems),
+        commit, applied_commit: applied ? commit : null, at, applied_at: applied ? at : null,
+      });
+    }
+    for (const path of plan.removedFiles) s.deleteFile.run(path);
+    setMeta(db, "last_attempted_commit", commit);
+    setMeta(db, "last_attempted_at", at);
+    if (plan.counts.invalid === 0) {
+      setMeta(db, "last_applied_commit", commit);
+      setMeta(db, "last_applied_at", at);
+    }
+    const outcome = plan.counts.invalid > 0 ? "partial" : "applied";
+    s.insertSyncRun.run({ trigger: plan.trigger, commit, outcome, ...plan.counts, message: null, at, finished_at: new Date().toISOString() });
+    s.trimSyncRuns.run();
+  }).immediate();
+}
+
+export function recordNoopSync(db: SqliteDatabase, entry: { trigger: string; commit: string | null; at: string; unchanged: number; invalid: number }): void {
+  const s = prepared(db);
+  db.transaction(() => {
+    setMeta(db, "last_attempted_commit", entry.commit);
+    setMeta(db, "last_attempted_at", entry.at);
+    if (entry.invalid === 0) {
+      setMeta(db, "last_applied_commit", entry.commit);
+      setMeta(db, "last_applied_at", entry.at);
+    }
+    s.insertSyncRun.run({ trigger: entry.trigger, commit: entry.commit, outcome: "unchanged", added: 0, changed: 0, archived: 0, restored: 0, invalid: entry.invalid, unchanged: entry.unchanged, message: null, at: entry.at, finished_at: new Date().toISOString() });
+    s.trimSyncRuns.run();
+  }).immediate();
+}

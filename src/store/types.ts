@@ -1,0 +1,165 @@
+/**
+ * The store interface: domain operations, each one transaction, async although SQLite is
+ * synchronous, so that a PostgreSQL store can implement the same interface. Nothing outside
+ * src/store/ knows which database it talks to.
+ */
+import type { SpecProblem } from "../spec/parseYaml.js";
+import type { ObjectKind } from "../spec/kinds.js";
+import type { GoalStatus, StatusIntent } from "../spec/types.js";
+
+export type SyncState = "synced" | "invalid";
+
+/** What the store remembers of one spec file from the last sync. */
+export interface FileIndexEntry {
+  path: string;
+  kind: ObjectKind;
+  objectId: string | null;
+  hash: string;
+  syncState: SyncState;
+}
+
+/** What the store holds of one goal, lesson or rule definition. */
+export interface StoredObject {
+  kind: ObjectKind;
+  id: string;
+  path: string;
+  /** Hash of the file version in force (the last good one). */
+  hash: string;
+  spec: Record<string, unknown>;
+  archived: boolean;
+  /** Goals only: runtime status and the last intent applied from the file. */
+  status?: GoalStatus;
+  statusIntent?: StatusIntent | null;
+}
+
+export interface SyncSnapshot {
+  files: Map<string, FileIndexEntry>;
+  objects: Map<string, StoredObject>;
+  lastAppliedCommit: string | null;
+}
+
+export interface StateEventInput {
+  goalId: string;
+  from: GoalStatus | null;
+  to: GoalStatus;
+  actor: string;
+  reason: string;
+  runId?: string;
+}
+
+export type ObjectChange = "added" | "changed" | "moved" | "restored";
+
+export interface ObjectUpsert {
+  kind: ObjectKind;
+  id: string;
+  path: string;
+  hash: string;
+  spec: Record<string, unknown>;
+  change: ObjectChange;
+  /** Goals: the runtime status after this sync's events, and the status it is expected to have now. */
+  status?: GoalStatus;
+  expectedStatus?: GoalStatus | null;
+  statusIntent?: StatusIntent | null;
+  /** Why the intent could not be reached; null clears it; undefined leaves the recorded one. */
+  intentError?: string | null | undefined;
+}
+
+export interface ObjectArchive {
+  kind: ObjectKind;
+  id: string;
+  path: string;
+  expectedStatus?: GoalStatus;
+}
+
+export interface FileStateWrite {
+  path: string;
+  kind: ObjectKind;
+  objectId: string | null;
+  hash: string;
+  syncState: SyncState;
+  problems: SpecProblem[];
+}
+
+/** Everything one sync writes, decided beforehand by the pure planner (src/sync/reconcilePlan.ts). */
+export interface SyncPlanWrite {
+  trigger: string;
+  commit: string | null;
+  at: string;
+  upserts: ObjectUpsert[];
+  archives: ObjectArchive[];
+  stateEvents: StateEventInput[];
+  /** Every spec file present now, with its state; files no longer present are removed from the index. */
+  files: FileStateWrite[];
+  removedFiles: string[];
+  counts: SyncCounts;
+}
+
+export interface SyncCounts {
+  added: number;
+  changed: number;
+  archived: number;
+  restored: number;
+  invalid: number;
+  unchanged: number;
+}
+
+export interface SyncHistoryEntry {
+  syncId: number;
+  trigger: string;
+  commit: string | null;
+  outcome: string;
+  counts: SyncCounts;
+  message: string | null;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface GoalRow {
+  goal_id: string;
+  goal_type: string;
+  title: string;
+  parent_goal_id: string | null;
+  owner_agent: string;
+  priority: number;
+  status: GoalStatus;
+  status_intent: StatusIntent | null;
+  intent_error: string | null;
+  source_path: string;
+  archived_at: string | null;
+}
+
+export interface StateEventRow {
+  event_id: number;
+  goal_id: string;
+  from_status: GoalStatus | null;
+  to_status: GoalStatus;
+  actor: string;
+  reason: string | null;
+  run_id: string | null;
+  created_at: string;
+}
+
+export interface InvalidFileRow {
+  path: string;
+  kind: ObjectKind;
+  objectId: string | null;
+  problems: SpecProblem[];
+}
+
+export interface GoalOpsStore {
+  /** The file index alone: cheap, for deciding whether anything changed at all. */
+  readFileIndex(): Promise<Map<string, FileIndexEntry>>;
+  /** The file index, every stored definition and the last applied commit. */
+  readSyncSnapshot(): Promise<SyncSnapshot>;
+  /** Applies a sync plan in one transaction; throws StaleSnapshotError if a goal moved meanwhile. */
+  applySyncPlan(plan: SyncPlanWrite): Promise<void>;
+  /** Records a sync that found nothing to change (keeps the history and last attempted commit). */
+  recordNoopSync(entry: { trigger: string; commit: string | null; at: string; unchanged: number; invalid: number }): Promise<void>;
+  appendStateEvent(event: StateEventInput & { at: string; expectedFrom: GoalStatus | null }): Promise<void>;
+  listGoals(options?: { includeArchived?: boolean }): Promise<GoalRow[]>;
+  goalHistory(goalId: string): Promise<StateEventRow[]>;
+  invalidFiles(): Promise<InvalidFileRow[]>;
+  recentSyncs(limit?: number): Promise<SyncHistoryEntry[]>;
+  getMeta(key: string): Promise<string | null>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,96 @@
+/**
+ * One reconcile of the files into the database: read and hash every file, stop at once if nothing
+ * changed, otherwise load (reusing the stored documents of unchanged files), check, plan, and apply
+ * the plan in one transaction. `dryRun` is `diff`: the same plan, not applied.
+ */
+import type { ResolvedConfig } from "../spec/config.js";
+import { listSpecFiles, loadSpecTree, readSpecBytes } from "../spec/specTree.js";
+import { StaleSnapshotError } from "../store/errors.js";
+import type { GoalOpsStore, SyncCounts } from "../store/types.js";
+import { reconcilePlan, type PlannedChange, type PlannedInvalidFile } from "./reconcilePlan.js";
+
+export interface SyncOptions {
+  trigger?: string;
+  allowPrune?: boolean;
+  dryRun?: boolean;
+  commit: string | null;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+export interface SyncReport {
+  /** applied: written; unchanged: nothing to write; planned: dry run; refused: the prune guard stopped it. */
+  outcome: "applied" | "unchanged" | "planned" | "refused";
+  commit: string | null;
+  counts: SyncCounts;
+  changes: PlannedChange[];
+  invalid: PlannedInvalidFile[];
+  /** Whether the database would change (definitions, or the recorded state of a file). */
+  wouldChange: boolean;
+  message?: string;
+}
+
+const MAX_PLAN_ATTEMPTS = 3;
+
+export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, options: SyncOptions): Promise<SyncReport> {
+  const now = options.now ?? (() => new Date());
+  const trigger = options.trigger ?? "cli";
+  const listed = listSpecFiles(config);
+  const preread = new Map<string, { bytes: Uint8Array; hash: string }>();
+  for (const f of listed) {
+    try {
+      preread.set(f.path, readSpecBytes(f.absolutePath));
+    } catch {
+      // Unreadable now (deleted between listing and reading, permissions): the loader reports it.
+    }
+  }
+
+  // Nothing added, removed or changed since the last sync: the result would be the same.
+  const index = await store.readFileIndex();
+  const unchanged = index.size === listed.length && listed.every((f) => index.get(f.path)?.hash === preread.get(f.path)?.hash);
+  if (unchanged) {
+    const invalid = [...index.values()].filter((e) => e.syncState === "invalid").length;
+    const counts = { added: 0, changed: 0, archived: 0, restored: 0, invalid, unchanged: listed.length - invalid };
+    const invalidFiles = invalid === 0 ? [] : (await store.invalidFiles()).map((f) => ({ path: f.path, kind: f.kind, keptId: f.objectId, problems: f.problems }));
+    if (!options.dryRun) await store.recordNoopSync({ trigger, commit: options.commit, at: now().toISOString(), unchanged: counts.unchanged, invalid });
+    return { outcome: options.dryRun ? "planned" : "unchanged", commit: options.commit, counts, changes: [], invalid: invalidFiles, wouldChange: false };
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    const snapshot = await store.readSyncSnapshot();
+    const knownGood = new Map<string, { hash: string; data: Record<string, unknown> }>();
+    const otherKnownIds = new Set<string>();
+    for (const entry of snapshot.files.values()) {
+      if (entry.objectId === null || !preread.has(entry.path)) continue;
+      const object = snapshot.objects.get(entry.objectId);
+      if (object !== undefined && entry.syncState === "synced" && object.hash === entry.hash) knownGood.set(entry.path, { hash: object.hash, data: object.spec });
+      // A present file that is invalid now still declares its id: references to it are not errors.
+      if (entry.syncState === "invalid") otherKnownIds.add(entry.objectId);
+    }
+    const tree = loadSpecTree(config, listed, { knownGood, otherKnownIds, preread });
+    const result = reconcilePlan({
+      files: tree.files,
+      snapshot,
+      commit: options.commit,
+      at: now().toISOString(),
+      trigger,
+      pruneLimit: config.pruneLimit,
+      allowPrune: options.allowPrune ?? false,
+    });
+    if (!result.ok) {
+      const counts = { added: 0, changed: 0, archived: result.wouldArchive.length, restored: 0, invalid: result.invalid.length, unchanged: 0 };
+      return { outcome: "refused", commit: options.commit, counts, changes: result.wouldArchive, invalid: result.invalid, wouldChange: true, message: result.message };
+    }
+    const wouldChange = result.changes.length > 0 || result.plan.files.length > 0 || result.plan.removedFiles.length > 0;
+    const report: SyncReport = { outcome: options.dryRun ? "planned" : "applied", commit: options.commit, counts: result.plan.counts, changes: result.changes, invalid: result.invalid, wouldChange };
+    if (options.dryRun) return report;
+    try {
+      await store.applySyncPlan(result.plan);
+      return report;
+    } catch (error) {
+      // An agent moved a goal between our read and our write: plan again from fresh state.
+      if (error instanceof StaleSnapshotError && attempt < MAX_PLAN_ATTEMPTS) continue;
+      throw error;
+    }
+  }
+}
