@@ -9,9 +9,17 @@
  *   differ (tags, anchors, aliases, directives, merge keys). Whenever it throws or hesitates, the
  *   exact path decides. test/parseYaml.test.ts proves both paths agree on a corpus of tricky input.
  */
+import { createRequire } from "node:module";
 import jsYaml from "js-yaml";
-import { LineCounter, parseAllDocuments, parseDocument, isMap, isSeq, isScalar, isPair, isAlias, visit } from "yaml";
-import type { Document, Node as YamlNode } from "yaml";
+import type { Document, LineCounter, Node as YamlNode } from "yaml";
+
+// `yaml` is loaded on first use: most runs never take the exact path, and loading it costs ~70 ms.
+const require = createRequire(import.meta.url);
+let yamlModule: typeof import("yaml") | undefined;
+function yamlLib(): typeof import("yaml") {
+  yamlModule ??= require("yaml") as typeof import("yaml");
+  return yamlModule;
+}
 
 export interface SpecProblem {
   /** Stable machine code, such as `yaml.syntax` or `schema.additionalProperties`. */
@@ -157,6 +165,7 @@ export function parseYamlFast(text: string): { data: unknown } | undefined {
 
 /** Parses with positions. Reports every syntax problem, not only the first. */
 export function parseYamlExact(text: string): ({ ok: true; data: unknown } & PositionedDocument) | { ok: false; problems: SpecProblem[] } {
+  const { LineCounter, parseAllDocuments, parseDocument, visit, isMap, isSeq, isScalar } = yamlLib();
   const lineCounter = new LineCounter();
   const at = (offset: number | undefined): { line: number; column: number } => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
@@ -182,7 +191,12 @@ export function parseYamlExact(text: string): ({ ok: true; data: unknown } & Pos
   for (const doc of docs) {
     for (const e of [...doc.errors, ...doc.warnings]) {
       const { line, column } = at(e.pos[0]);
-      problems.push(problem(e.code === "DUPLICATE_KEY" ? "yaml.duplicate_key" : "yaml.syntax", cleanYamlMessage(e.message), line, column, "", e.code === "DUPLICATE_KEY" ? "remove one of the two keys: the later one would silently win in many tools" : undefined));
+      if (e.code === "DUPLICATE_KEY") {
+        const key = /^[^\s:#,\]}]+|^"[^"]*"|^'[^']*'/.exec(text.slice(e.pos[0]))?.[0];
+        problems.push(problem("yaml.duplicate_key", `duplicate key${key !== undefined ? ` '${key.replace(/^["']|["']$/g, "")}'` : ""}: a key may appear only once in a map`, line, column, "", "remove one of the two: many tools would silently keep only the last"));
+      } else {
+        problems.push(problem("yaml.syntax", cleanYamlMessage(e.message), line, column));
+      }
     }
   }
   if (docs.length > 1) {
@@ -260,6 +274,7 @@ function unexpectedProblem(error: unknown): SpecProblem {
  */
 export function positionOf(positioned: PositionedDocument, path: readonly (string | number)[], preferKey = true): { line: number; column: number } {
   const { doc, lineCounter } = positioned;
+  const { isAlias, isMap, isPair, isScalar, isSeq } = yamlLib();
   let node: unknown = doc.contents;
   let offset = (doc.contents as YamlNode | null)?.range?.[0] ?? 0;
   for (let i = 0; i < path.length; i++) {

@@ -8,12 +8,12 @@ import { closestName } from "./closestName.js";
 
 export function schemaErrorsToProblems(errors: readonly ErrorObject[], data: unknown, positioned: PositionedDocument): SpecProblem[] {
   // anyOf reports every failed branch and then itself; keep only the anyOf's own summary.
-  const anyOfPaths = errors.filter((e) => e.keyword === "anyOf").map((e) => ({ instancePath: e.instancePath, schemaPath: e.schemaPath.replace(/\/anyOf$/, "/anyOf/") }));
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === "anyOf").map((e) => e.instancePath));
   const problems: SpecProblem[] = [];
   const seen = new Set<string>();
   for (const error of errors) {
     if (error.keyword === "if") continue;
-    if (anyOfPaths.some((a) => a.instancePath === error.instancePath && error.schemaPath.startsWith(a.schemaPath))) continue;
+    if (error.keyword !== "anyOf" && anyOfPaths.has(error.instancePath)) continue;
     const p = toProblem(error, data, positioned);
     const key = `${p.field}|${p.code}|${p.message}`;
     if (seen.has(key)) continue;
@@ -126,5 +126,5 @@ function article(type: string): string {
 }
 
 function lowerFirst(text: string): string {
-  return text.length > 1 && /^[A-Z][a-z]/.test(text) ? text[0]?.toLowerCase() + text.slice(1) : text;
+  return /^[A-Z](?![A-Z])/.test(text) ? text[0]?.toLowerCase() + text.slice(1) : text;
 }

@@ -1,8 +1,5 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { headCommit } from "../../git/headCommit.js";
-import { openStore } from "../../store/openStore.js";
-import { syncRepo } from "../../sync/syncRepo.js";
 import { ExitCode, ExitError } from "../exit.js";
 import { openRepoConfig, withJson, withRepo, type RepoOptions } from "../options.js";
 import { formatSyncReport } from "../syncOutput.js";
@@ -20,6 +17,8 @@ export function registerDiff(program: Command): void {
 Exit codes (for CI, like 'argocd app diff'): 0 no change, 1 changes, 2 error.`)
     .action(async (options: DiffOptions) => {
       const { config } = openRepoConfig(options, options.json);
+      // Loaded here, not at start-up: other commands need not pay for SQLite.
+      const [{ headCommit }, { openStore }, { syncRepo }] = await Promise.all([import("../../git/headCommit.js"), import("../../store/openStore.js"), import("../../sync/syncRepo.js")]);
       // Without a database yet, compare against an empty one in memory: diff never creates files.
       const store = openStore(existsSync(config.databasePath) ? config : { ...config, databasePath: ":memory:" });
       try {

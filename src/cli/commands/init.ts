@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { initRepo } from "../../scaffold/initRepo.js";
 import { withJson } from "../options.js";
 
 export function registerInit(program: Command): void {
@@ -10,7 +9,8 @@ export function registerInit(program: Command): void {
     .addHelpText("after", `
 Existing files are kept, never overwritten, so init is safe to run again.
 Afterwards 'goalops validate' and 'goalops sync' pass at once on the example goals.`)
-    .action((dir: string, options: { json?: boolean }) => {
+    .action(async (dir: string, options: { json?: boolean }) => {
+      const { initRepo } = await import("../../scaffold/initRepo.js");
       const result = initRepo(resolve(dir));
       if (options.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

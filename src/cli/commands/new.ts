@@ -3,7 +3,6 @@ import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { InvalidInputError, UsageError } from "../../errors.js";
 import { KINDS, type ObjectKind } from "../../spec/kinds.js";
-import { newId, renderSpec, schemaComment, slugify } from "../../spec/newSpec.js";
 import { loadSpecFile } from "../../spec/specFile.js";
 import { toRepoPath } from "../../spec/specTree.js";
 import { openRepoConfig, withJson, withRepo, type RepoOptions } from "../options.js";
@@ -100,7 +99,7 @@ export function registerNew(program: Command): void {
 Example:
   goalops new goal --type key_result --title "95% interpreter accuracy" --parent goal_01... \\
     --metric interpreter_accuracy --unit percent --baseline 82 --target 95`)
-    .action((o: NewOptions) => writeNew("goal", o));
+    .action(async (o: NewOptions) => writeNew("goal", o));
 
   common(create.command("lesson"))
     .description("a new lesson file")
@@ -109,7 +108,7 @@ Example:
     .option("--action-type <name>", "action or tool family it applies to", "*")
     .option("--category <category>", "anti_pattern | safe_default | winning_strategy | policy_patch", "safe_default")
     .option("--failure-category <category>", "the failure it guards against")
-    .action((o: NewOptions) => writeNew("lesson", o));
+    .action(async (o: NewOptions) => writeNew("lesson", o));
 
   common(create.command("rule"))
     .description("a new playbook rule file (starts in shadow mode)")
@@ -119,11 +118,12 @@ Example:
     .option("--action-type <name>", "action or tool family it applies to", "*")
     .option("--mode <mode>", "shadow | canary | full", "shadow")
     .option("--source-lesson <lesson_id...>", "lessons it was promoted from")
-    .action((o: NewOptions) => writeNew("rule", o));
+    .action(async (o: NewOptions) => writeNew("rule", o));
 }
 
-function writeNew(kind: ObjectKind, options: NewOptions): void {
+async function writeNew(kind: ObjectKind, options: NewOptions): Promise<void> {
   const { config } = openRepoConfig(options, options.json);
+  const { newId, renderSpec, schemaComment, slugify } = await import("../../spec/newSpec.js");
   const id = newId(kind);
   const folder = config.paths[KINDS[kind].folderKey as "goals" | "lessons" | "playbooks"];
   const label = options.title ?? options.text ?? kind;

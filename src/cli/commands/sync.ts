@@ -1,7 +1,4 @@
 import type { Command } from "commander";
-import { headCommit } from "../../git/headCommit.js";
-import { openStore } from "../../store/openStore.js";
-import { syncRepo } from "../../sync/syncRepo.js";
 import { ExitCode, ExitError } from "../exit.js";
 import { openRepoConfig, withJson, withRepo, type RepoOptions } from "../options.js";
 import { formatSyncReport } from "../syncOutput.js";
@@ -23,6 +20,8 @@ Status intents (status: ready|active|...) are applied through the state machine.
 Exit codes: 0 applied, 1 some files are invalid or the prune guard refused, 2 usage or environment error.`)
     .action(async (options: SyncOptions) => {
       const { config } = openRepoConfig(options, options.json);
+      // Loaded here, not at start-up: other commands need not pay for SQLite.
+      const [{ headCommit }, { openStore }, { syncRepo }] = await Promise.all([import("../../git/headCommit.js"), import("../../store/openStore.js"), import("../../sync/syncRepo.js")]);
       const store = openStore(config);
       try {
         const report = await syncRepo(config, store, { commit: await headCommit(config.root), allowPrune: options.allowPrune ?? false, trigger: "cli" });

@@ -36,7 +36,7 @@ In GitHub Actions, '--format github' annotates the pull request at the offending
         const summary = report.valid
           ? `${plural(report.filesChecked, "file")} valid`
           : `${plural(report.problems.length, "problem")} in ${plural(report.invalidFiles, "file")} (${report.filesChecked} checked)`;
-        (report.valid ? process.stdout : process.stderr).write(`${summary}\n`);
+        process.stdout.write(`${summary}\n`);
       }
       if (!report.valid) throw new ExitError(ExitCode.Invalid);
     });

@@ -1,0 +1,34 @@
+/** Runs the built CLI (dist/cli/main.js) as a subprocess, as a user would. */
+import { execa } from "execa";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "./tempRepo.js";
+
+export const CLI = join(PROJECT_ROOT, "dist/cli/main.js");
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCli(args: string[], options: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? PROJECT_ROOT,
+    reject: false,
+    env: { NO_COLOR: "1", ...options.env },
+    ...(options.input !== undefined ? { input: options.input } : {}),
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** Runs the CLI and parses its stdout as JSON. */
+export async function runCliJson<T = unknown>(args: string[], options: { cwd?: string } = {}): Promise<CliResult & { json: T }> {
+  const result = await runCli(args, options);
+  let json: T;
+  try {
+    json = JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return { ...result, json };
+}
