@@ -22,5 +22,13 @@ export function formatSyncReport(report: SyncReport, verb: "sync" | "diff"): str
   const c = report.counts;
   lines.push(`${c.added} added, ${c.changed} changed, ${c.archived} archived, ${c.restored} restored, ${c.invalid} invalid, ${c.unchanged} unchanged`);
   if (report.message !== undefined) lines.push(report.message);
+  if (report.inForce !== undefined) {
+    const f = report.inForce;
+    const goals = Object.values(f.goals).reduce((a, b) => a + (b ?? 0), 0);
+    const byStatus = Object.entries(f.goals).map(([status, n]) => `${n} ${status}`).join(", ");
+    const rules = Object.values(f.rules).reduce((a, b) => a + (b ?? 0), 0);
+    const byMode = Object.entries(f.rules).map(([mode, n]) => `${n} ${mode}`).join(", ");
+    lines.push(`in force: ${goals} goals${byStatus ? ` (${byStatus})` : ""}, ${f.lessons} active lessons, ${rules} playbook rules${byMode ? ` (${byMode})` : ""}`);
+  }
   return `${lines.join("\n")}\n`;
 }

@@ -31,9 +31,9 @@ export function canTransition(from: GoalStatus, to: GoalStatus): boolean {
 /**
  * The shortest chain of legal transitions from one status to another (excluding `from`), or
  * undefined when `to` cannot be reached. Passing through `avoid` states is not allowed: sync never
- * walks a goal through blocked, failed or completed to reach an intent.
+ * walks a goal through blocked, failed, completed or archived (and back) to reach an intent.
  */
-export function pathToStatus(from: GoalStatus, to: GoalStatus, avoid: readonly GoalStatus[] = ["blocked", "failed", "completed", "completed_with_caveats", "waiting", "retrying", "checkpointed"]): GoalStatus[] | undefined {
+export function pathToStatus(from: GoalStatus, to: GoalStatus, avoid: readonly GoalStatus[] = ["blocked", "failed", "completed", "completed_with_caveats", "waiting", "retrying", "checkpointed", "archived"]): GoalStatus[] | undefined {
   if (from === to) return [];
   const previous = new Map<GoalStatus, GoalStatus>();
   const queue: GoalStatus[] = [from];

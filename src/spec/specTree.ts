@@ -28,8 +28,11 @@ export type KnownGoodFiles = ReadonlyMap<string, { hash: string; data: Record<st
 export interface LoadTreeOptions {
   /** Reuse these parsed documents when a file's bytes hash the same (sync's content-hash cache). */
   knownGood?: KnownGoodFiles;
-  /** Ids that exist outside the valid files (the last good version of an invalid file). */
-  otherKnownIds?: ReadonlySet<string>;
+  /**
+   * The id each path declared at its last good version: when a file is invalid now and its id
+   * cannot be read, that id still exists (its last good version stays in force).
+   */
+  lastKnownIds?: ReadonlyMap<string, string>;
   /** Files already read (path -> bytes and hash), to avoid reading twice. */
   preread?: ReadonlyMap<string, { bytes: Uint8Array; hash: string }>;
 }
@@ -102,17 +105,22 @@ export function loadSpecTree(config: ResolvedConfig, listed: readonly SpecTreeFi
     }
     return loadSpecFile(f.path, f.kind, read.bytes, config.maxFileBytes, read.hash);
   });
-  applyCrossChecks(files, options.otherKnownIds);
+  applyCrossChecks(files, options.lastKnownIds);
   return { files };
 }
 
 /** Runs the cross-file checks and turns each file with a cross problem into an invalid file. */
-function applyCrossChecks(files: SpecFile[], otherKnownIds: ReadonlySet<string> | undefined): void {
+function applyCrossChecks(files: SpecFile[], lastKnownIds: ReadonlyMap<string, string> | undefined): void {
   const documents: CrossCheckDocument[] = [];
-  const known = new Set(otherKnownIds ?? []);
+  const known = new Set<string>();
   for (const file of files) {
-    if (file.ok && file.id !== undefined) documents.push({ path: file.path, kind: file.kind as ObjectKind, id: file.id, data: file.data });
-    else if (!file.ok && file.id !== undefined) known.add(file.id);
+    if (file.ok && file.id !== undefined) {
+      documents.push({ path: file.path, kind: file.kind as ObjectKind, id: file.id, data: file.data });
+    } else if (!file.ok) {
+      // An invalid file's id still exists: references to it are not errors of their own.
+      const id = file.id ?? lastKnownIds?.get(file.path);
+      if (id !== undefined) known.add(id);
+    }
   }
   const problems = crossCheck({ documents, otherKnownIds: known });
   if (problems.length === 0) return;

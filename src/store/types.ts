@@ -146,6 +146,13 @@ export interface InvalidFileRow {
   problems: SpecProblem[];
 }
 
+/** What is in force: live goals by runtime status, active lessons, live rules by mode. */
+export interface DefinitionCounts {
+  goals: Partial<Record<GoalStatus, number>>;
+  lessons: number;
+  rules: Partial<Record<"shadow" | "canary" | "full", number>>;
+}
+
 export interface GoalOpsStore {
   /** The file index alone: cheap, for deciding whether anything changed at all. */
   readFileIndex(): Promise<Map<string, FileIndexEntry>>;
@@ -161,5 +168,6 @@ export interface GoalOpsStore {
   invalidFiles(): Promise<InvalidFileRow[]>;
   recentSyncs(limit?: number): Promise<SyncHistoryEntry[]>;
   getMeta(key: string): Promise<string | null>;
+  countDefinitions(): Promise<DefinitionCounts>;
   close(): Promise<void>;
 }

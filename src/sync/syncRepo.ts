@@ -6,7 +6,7 @@
 import type { ResolvedConfig } from "../spec/config.js";
 import { listSpecFiles, loadSpecTree, readSpecBytes } from "../spec/specTree.js";
 import { StaleSnapshotError } from "../store/errors.js";
-import type { GoalOpsStore, SyncCounts } from "../store/types.js";
+import type { DefinitionCounts, GoalOpsStore, SyncCounts } from "../store/types.js";
 import { reconcilePlan, type PlannedChange, type PlannedInvalidFile } from "./reconcilePlan.js";
 
 export interface SyncOptions {
@@ -27,6 +27,8 @@ export interface SyncReport {
   invalid: PlannedInvalidFile[];
   /** Whether the database would change (definitions, or the recorded state of a file). */
   wouldChange: boolean;
+  /** What is in force after the sync (not for dry runs). */
+  inForce?: DefinitionCounts;
   message?: string;
 }
 
@@ -52,22 +54,22 @@ export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, opti
     const invalid = [...index.values()].filter((e) => e.syncState === "invalid").length;
     const counts = { added: 0, changed: 0, archived: 0, restored: 0, invalid, unchanged: listed.length - invalid };
     const invalidFiles = invalid === 0 ? [] : (await store.invalidFiles()).map((f) => ({ path: f.path, kind: f.kind, keptId: f.objectId, problems: f.problems }));
-    if (!options.dryRun) await store.recordNoopSync({ trigger, commit: options.commit, at: now().toISOString(), unchanged: counts.unchanged, invalid });
-    return { outcome: options.dryRun ? "planned" : "unchanged", commit: options.commit, counts, changes: [], invalid: invalidFiles, wouldChange: false };
+    if (options.dryRun) return { outcome: "planned", commit: options.commit, counts, changes: [], invalid: invalidFiles, wouldChange: false };
+    await store.recordNoopSync({ trigger, commit: options.commit, at: now().toISOString(), unchanged: counts.unchanged, invalid });
+    return { outcome: "unchanged", commit: options.commit, counts, changes: [], invalid: invalidFiles, wouldChange: false, inForce: await store.countDefinitions() };
   }
 
   for (let attempt = 1; ; attempt++) {
     const snapshot = await store.readSyncSnapshot();
     const knownGood = new Map<string, { hash: string; data: Record<string, unknown> }>();
-    const otherKnownIds = new Set<string>();
+    const lastKnownIds = new Map<string, string>();
     for (const entry of snapshot.files.values()) {
       if (entry.objectId === null || !preread.has(entry.path)) continue;
+      lastKnownIds.set(entry.path, entry.objectId);
       const object = snapshot.objects.get(entry.objectId);
       if (object !== undefined && entry.syncState === "synced" && object.hash === entry.hash) knownGood.set(entry.path, { hash: object.hash, data: object.spec });
-      // A present file that is invalid now still declares its id: references to it are not errors.
-      if (entry.syncState === "invalid") otherKnownIds.add(entry.objectId);
     }
-    const tree = loadSpecTree(config, listed, { knownGood, otherKnownIds, preread });
+    const tree = loadSpecTree(config, listed, { knownGood, lastKnownIds, preread });
     const result = reconcilePlan({
       files: tree.files,
       snapshot,
@@ -86,7 +88,7 @@ export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, opti
     if (options.dryRun) return report;
     try {
       await store.applySyncPlan(result.plan);
-      return report;
+      return { ...report, inForce: await store.countDefinitions() };
     } catch (error) {
       // An agent moved a goal between our read and our write: plan again from fresh state.
       if (error instanceof StaleSnapshotError && attempt < MAX_PLAN_ATTEMPTS) continue;

@@ -2,7 +2,7 @@
 import { canTransition } from "../../goals/stateMachine.js";
 import { InvalidInputError } from "../../errors.js";
 import type { GoalStatus } from "../../spec/types.js";
-import type { GoalRow, InvalidFileRow, StateEventInput, StateEventRow, SyncHistoryEntry } from "../types.js";
+import type { DefinitionCounts, GoalRow, InvalidFileRow, StateEventInput, StateEventRow, SyncHistoryEntry } from "../types.js";
 import type { SqliteDatabase } from "./database.js";
 import { StaleSnapshotError } from "../errors.js";
 
@@ -44,4 +44,15 @@ export function recentSyncs(db: SqliteDatabase, limit: number): SyncHistoryEntry
     startedAt: r.started_at as string,
     finishedAt: r.finished_at as string,
   }));
+}
+
+export function countDefinitions(db: SqliteDatabase): DefinitionCounts {
+  const goals = db.prepare("SELECT status, COUNT(*) AS n FROM goal_definitions WHERE archived_at IS NULL GROUP BY status").all() as { status: GoalStatus; n: number }[];
+  const lessons = db.prepare("SELECT COUNT(*) FROM lessons WHERE archived_at IS NULL AND active = 1").pluck().get() as number;
+  const rules = db.prepare("SELECT activation_mode, COUNT(*) AS n FROM playbook_rules WHERE archived_at IS NULL GROUP BY activation_mode").all() as { activation_mode: "shadow" | "canary" | "full"; n: number }[];
+  return {
+    goals: Object.fromEntries(goals.map((g) => [g.status, g.n])),
+    lessons,
+    rules: Object.fromEntries(rules.map((r) => [r.activation_mode, r.n])),
+  };
 }

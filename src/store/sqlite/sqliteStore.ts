@@ -3,7 +3,7 @@ import type { GoalOpsStore, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
 import { openDatabase, type OpenOptions, type SqliteDatabase } from "./database.js";
 import { applySyncPlan, getMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
-import { appendStateEvent, goalHistory, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
+import { appendStateEvent, countDefinitions, goalHistory, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
 
 export class SqliteStore implements GoalOpsStore {
   private constructor(private readonly db: SqliteDatabase) {}
@@ -41,6 +41,9 @@ export class SqliteStore implements GoalOpsStore {
   }
   async getMeta(key: string) {
     return getMeta(this.db, key);
+  }
+  async countDefinitions() {
+    return countDefinitions(this.db);
   }
   async close() {
     if (this.db.open) this.db.close();
