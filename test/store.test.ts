@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { SCHEMA_VERSION, migrate, openDatabase } from "../src/store/sqlite/database.js";
+import { MIGRATIONS } from "../src/store/migrations/index.js";
+import { openStore } from "../src/store/openStore.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function dbPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), "goalops-store-"));
+  dirs.push(dir);
+  return join(dir, "state", "goalops.db");
+}
+
+const PRD_TABLES: Record<string, string[]> = {
+  goal_definitions: ["goal_id", "goal_type", "title", "description", "parent_goal_id", "owner_agent", "priority", "success_metrics", "failure_conditions", "constraints", "review_cadence", "start_condition", "stop_condition", "time_horizon", "dependencies", "allowed_capabilities", "learning_required", "status", "created_at", "updated_at"],
+  key_results: ["goal_id", "value", "recorded_at"],
+  goal_state_events: ["goal_id", "from_status", "to_status", "actor", "reason", "created_at"],
+  goal_runs: ["run_id", "goal_id", "job_id", "attempt", "plan_summary", "actions_taken", "verifier_status", "local_outcome", "business_outcome", "failure_category", "metrics_before", "metrics_after", "duration_seconds", "checkpoint_ref"],
+  outcome_records: ["run_id", "business_outcome"],
+  after_action_reviews: ["aar_id", "run_id", "goal_id", "what_happened", "root_cause", "what_worked", "what_failed", "lesson_candidates", "recommended_changes", "promoted", "created_at"],
+  lessons: ["lesson_id", "goal_type", "action_type", "lesson_text", "evidence_run_ids", "confidence", "category", "active", "times_applied", "times_validated", "created_at"],
+  playbook_rules: ["rule_id", "title", "applies_to_goal_type", "applies_to_action_type", "rule_text", "source_lesson_ids", "activation_mode", "promoted_at"],
+  open_loops: ["loop_id", "goal_id", "run_id"],
+  learning_cycle_reports: ["report_id"],
+};
+
+describe("the SQLite store", () => {
+  it("creates the PRD's ten tables with the PRD's column names, in WAL mode", () => {
+    const db = openDatabase(dbPath());
+    try {
+      for (const [table, columns] of Object.entries(PRD_TABLES)) {
+        const actual = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+        expect(actual, table).toEqual(expect.arrayContaining(columns));
+      }
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
+      expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("migrates idempotently: opening twice applies each migration once", () => {
+    const path = dbPath();
+    openDatabase(path).close();
+    const db = openDatabase(path);
+    try {
+      expect(migrate(db)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
+      const applied = db.prepare("SELECT version, name FROM schema_migrations ORDER BY version").all();
+      expect(applied).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+    } finally {
+      db.close();
+    }
+  });
+
+  it("migrates an older database (schema version 0) forward, keeping what it already holds", () => {
+    const path = dbPath();
+    const dir = join(path, "..");
+    rmSync(dir, { recursive: true, force: true });
+    openDatabase(join(dir, "seed.db")).close(); // creates the folder
+    const old = new Database(path);
+    old.prepare("CREATE TABLE unrelated (x)").run();
+    old.prepare("INSERT INTO unrelated (x) VALUES ('kept')").run();
+    old.close();
+    const db = openDatabase(path);
+    try {
+      expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+      expect(db.prepare("SELECT x FROM unrelated").pluck().get()).toBe("kept");
+      expect(db.prepare("SELECT COUNT(*) FROM schema_migrations").pluck().get()).toBe(MIGRATIONS.length);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("refuses a database written by a newer goalops", () => {
+    const path = dbPath();
+    openDatabase(path).close();
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => openDatabase(path)).toThrow(/newer than this goalops/);
+  });
+
+  it("refuses an illegal state event and one based on a stale status", async () => {
+    const path = dbPath();
+    const store = openStore({ databasePath: path, busyTimeoutMs: 1000 });
+    const db = new Database(path);
+    const now = new Date().toISOString();
+    db.prepare(`INSERT INTO goal_definitions (goal_id, goal_type, title, owner_agent, priority, status, source_path, content_hash, spec_json, created_at, updated_at)
+      VALUES ('goal_X', 'objective', 't', 'a', 1, 'planned', 'goals/x.yaml', 'h', '{}', ?, ?)`).run(now, now);
+    db.close();
+    await expect(store.appendStateEvent({ goalId: "goal_X", from: "planned", to: "completed", actor: "cli:test", reason: "r", at: now, expectedFrom: "planned" })).rejects.toThrow("cannot go from 'planned' to 'completed'");
+    await expect(store.appendStateEvent({ goalId: "goal_X", from: "ready", to: "active", actor: "cli:test", reason: "r", at: now, expectedFrom: "ready" })).rejects.toThrow("is 'planned', not 'ready'");
+    await store.appendStateEvent({ goalId: "goal_X", from: "planned", to: "ready", actor: "cli:test", reason: "r", at: now, expectedFrom: "planned" });
+    expect((await store.goalHistory("goal_X")).map((e) => e.to_status)).toEqual(["ready"]);
+    await store.close();
+  });
+});
