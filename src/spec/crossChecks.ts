@@ -125,12 +125,16 @@ function hierarchy(input: CrossCheckInput, index: TreeIndex): CrossProblem[] {
         path: d.path,
         fieldPath: ["parent_goal_id"],
         code: "cross.hierarchy",
-        message: `a ${goal.goal_type}'s parent must be ${allowed.map((t) => `a ${t}`).join(" or ")}; '${parent.id}' (${parent.path}) is a ${parentType}`,
+        message: `${withArticle(goal.goal_type)}'s parent must be ${allowed.map(withArticle).join(" or ")}; '${parent.id}' (${parent.path}) is ${withArticle(parentType)}`,
         hint: "objective > key_result > initiative: point parent_goal_id at a goal of the right type",
       });
     }
   }
   return problems;
+}
+
+function withArticle(word: string): string {
+  return `${/^[aeiou]/.test(word) ? "an" : "a"} ${word}`;
 }
 
 function parentCycles(input: CrossCheckInput, index: TreeIndex): CrossProblem[] {
