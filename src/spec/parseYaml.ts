@@ -143,11 +143,13 @@ const coreTypes = [
 const FAST_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({ implicit: coreTypes });
 
 /**
- * Text the fast path must leave to the exact path: anything that could be a tag (`!`), anchor (`&`),
- * alias (`*`), directive (`%` at a line start), merge key (`<<`), or a document marker (`---`/`...`,
- * where multi-document handling differs). False alarms only cost speed.
+ * Text the fast path must leave to the exact path: anything that could be a tag (`!`), an anchor
+ * (`&name`), a directive (`%` at a line start), a merge key (`<<`) or a document marker (`---`,
+ * `...`), where the two parsers' rules differ. Aliases need no screen: without an anchor every
+ * alias is an error, so js-yaml throws and the exact path reports it. Cron expressions such as
+ * "0 6 * * *" therefore stay on the fast path. False alarms only cost speed.
  */
-const NEEDS_EXACT_PATH = /(?:^|[\s[\]{},])[!&*]\S|^%|<<|^(?:---|\.\.\.)/m;
+const NEEDS_EXACT_PATH = /(?:^|[\s[\]{},])(?:!|&\S)|^%|<<|^(?:---|\.\.\.)/m;
 
 /** Parses with the fast path; `undefined` means "ask the exact path". Never reports errors itself. */
 export function parseYamlFast(text: string): { data: unknown } | undefined {

@@ -53,6 +53,9 @@ function toProblem(error: ErrorObject, data: unknown, positioned: PositionedDocu
       return { code, message: `found ${describeValue(value)}, which is not allowed here`, ...at(path, false), field: formatFieldPath(path) };
     }
     case "type":
+      if (typeof value === "number" && !Number.isFinite(value)) {
+        return { code, message: `found ${String(value)}; expected a finite number`, ...at(path, false), field: formatFieldPath(path), hint: ".nan and .inf are YAML numbers, but not values goalops can store or compare" };
+      }
       return { code, message: `found ${describeValue(value)}; expected ${article(String(params.type))}`, ...at(path, false), field: formatFieldPath(path), ...hintFrom(description) };
     case "enum": {
       const allowed = (params.allowedValues as unknown[]).map(String);
