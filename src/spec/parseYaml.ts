@@ -88,19 +88,23 @@ function positionOfByte(bytes: Uint8Array, index: number): { line: number; colum
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
   let lo = 0;
   let hi = bytes.length;
-  // The shortest invalid prefix ends at the first bad byte (give or take a sequence's length).
+  // "The prefix decodes as the start of a stream" is monotonic (a prefix that ends inside a valid
+  // character still decodes in stream mode), so the shortest failing prefix ends at the first bad byte.
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     try {
-      decoder.decode(bytes.subarray(0, mid + 1), { stream: true });
-      decoder.decode();
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, mid + 1), { stream: true });
       lo = mid + 1;
     } catch {
       hi = mid;
     }
+  }
+  // Every prefix decodes: the file ends inside a character; point at that character's first byte.
+  if (lo === bytes.length) {
+    while (lo > 0 && ((bytes[lo - 1] as number) & 0xc0) === 0x80) lo--;
+    if (lo > 0) lo--;
   }
   return lo;
 }
@@ -151,9 +155,89 @@ const FAST_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({ implicit: coreTypes });
  */
 const NEEDS_EXACT_PATH = /(?:^|[\s[\]{},])(?:!|&\S)|^%|<<|^(?:---|\.\.\.)/m;
 
+/**
+ * Text where js-yaml and `yaml` give different data or only `yaml` reports an error:
+ * - a null key (`~: x`, `null: x`, `: x`): js-yaml makes it the property "null", `yaml` makes it "";
+ * - a list or map as a key (`[a, b]: x`, `? [a]`): js-yaml makes it "a,b", `yaml` "[ a, b ]";
+ * - a comment glued to a quoted value or flow collection (`"x"#c`): an error in `yaml` only;
+ * - a lone CR as line break: `yaml` does not take it for one;
+ * - an empty block sequence item (`- ` alone on its line): when it ends a nested list, js-yaml
+ *   wrongly puts the next, less indented item into that nested list (`- - \n- c` -> [[null, "c"]]).
+ */
+const DIFFERS_IN_JS_YAML = /^[ \t]*(?:-[ \t]+)*-[ \t]*(?:#.*)?$|(?:^|[\s?,[{-])(?:~|[Nn]ull|NULL)[ \t]*:(?=\s|[,\]}]|$)|(?:^|[?,[{-])[ \t]*:(?=\s|[,\]}]|$)|[\]}][ \t]*:(?=\s|[,\]}]|$)|(?:^|[\s[{,])\?(?=\s|$)|["'\]}]#|\r(?!\n)/m;
+/** `yaml` refuses an implicit key of more than 1024 characters; js-yaml has no limit. */
+const MAX_FAST_LINE = 1000;
+
+function hasLongLine(text: string): boolean {
+  let start = 0;
+  for (;;) {
+    const end = text.indexOf("\n", start);
+    if ((end === -1 ? text.length : end) - start > MAX_FAST_LINE) return true;
+    if (end === -1) return false;
+    start = end + 1;
+  }
+}
+
+/**
+ * Whether a flow collection (`[...]`, `{...}`) is still open at a line break. `yaml` then requires
+ * its lines to be indented more than the parent block; js-yaml does not check.
+ */
+function flowSpansLines(text: string): boolean {
+  if (!/[[{]/.test(text)) return false;
+  let depth = 0;
+  let last = "\n"; // previous character on this line, "\n" at a line start
+  let lastSignificant = "\n"; // previous non-blank character on this line
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === "\n" || c === "\r") {
+      if (depth > 0) return true;
+      last = lastSignificant = "\n";
+      continue;
+    }
+    if (c === " " || c === "\t") {
+      last = c;
+      continue;
+    }
+    const afterBlank = last === "\n" || last === " " || last === "\t";
+    if (c === "#" && afterBlank) {
+      while (i + 1 < text.length && text[i + 1] !== "\n" && text[i + 1] !== "\r") i++;
+      continue;
+    }
+    const atNodeStart = lastSignificant === "\n" || "[{,".includes(lastSignificant) || (":-?".includes(lastSignificant) && (afterBlank || depth > 0));
+    if ((c === "[" || c === "{") && (atNodeStart || depth > 0)) depth++;
+    else if ((c === "]" || c === "}") && depth > 0) depth--;
+    else if ((c === '"' || c === "'") && atNodeStart) {
+      // Skip the quoted scalar; at depth 0 only to the end of its line, so a stray quote in a block
+      // scalar cannot hide what follows.
+      let j = i + 1;
+      for (; j < text.length; j++) {
+        const d = text[j];
+        if (d === "\n" || d === "\r") {
+          if (depth > 0) return true;
+          break;
+        }
+        if (c === '"' && d === "\\") j++;
+        else if (d === c) {
+          if (c === "'" && text[j + 1] === "'") j++;
+          else break;
+        }
+      }
+      if (j >= text.length) return depth > 0;
+      if (text[j] === "\n" || text[j] === "\r") {
+        i = j - 1;
+        last = lastSignificant = c;
+        continue;
+      }
+      i = j;
+    }
+    last = lastSignificant = text[i] as string;
+  }
+  return depth > 0;
+}
+
 /** Parses with the fast path; `undefined` means "ask the exact path". Never reports errors itself. */
 export function parseYamlFast(text: string): { data: unknown } | undefined {
-  if (NEEDS_EXACT_PATH.test(text)) return undefined;
+  if (NEEDS_EXACT_PATH.test(text) || DIFFERS_IN_JS_YAML.test(text) || hasLongLine(text) || flowSpansLines(text)) return undefined;
   try {
     return { data: jsYaml.load(text, { schema: FAST_SCHEMA }) ?? null };
   } catch {
@@ -173,6 +257,8 @@ export function parseYamlExact(text: string): ({ ok: true; data: unknown } & Pos
     const { line, col } = lineCounter.linePos(offset ?? 0);
     return { line, column: col };
   };
+  // `yaml` misreads a block sequence right after a byte order mark ("\uFEFF- a"); the BOM is no content.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let docs: Document.Parsed[];
   try {
     docs = parseAllDocuments(text, {
@@ -180,7 +266,8 @@ export function parseYamlExact(text: string): ({ ok: true; data: unknown } & Pos
       version: "1.2",
       schema: "core",
       merge: false,
-      uniqueKeys: true,
+      // Keys that differ in the text but become the same property ("1" and 1, "" and ~) are duplicates too.
+      uniqueKeys: (a: unknown, b: unknown) => a === b || (isScalar(a) && isScalar(b) && propertyName(a.value) === propertyName(b.value)),
       strict: true,
       prettyErrors: false,
       stringKeys: false,
@@ -216,6 +303,13 @@ export function parseYamlExact(text: string): ({ ok: true; data: unknown } & Pos
     problems.push(problem("yaml.directive", "YAML directives (%YAML, %TAG) are not allowed: they change what plain values mean", ...lc(at(0)), "", "remove the directive line; goalops always reads YAML 1.2 core"));
   }
   visit(doc, {
+    Pair(_key, pair) {
+      if (isMap(pair.key) || isSeq(pair.key)) {
+        const { line, column } = at((pair.key as YamlNode).range?.[0]);
+        problems.push(problem("yaml.complex_key", "a list or map is used as a map key; keys must be plain values", line, column, "", "use a string as the key"));
+      }
+      return undefined;
+    },
     Node(_key, node) {
       if ((isScalar(node) || isMap(node) || isSeq(node)) && node.tag !== undefined && !CORE_TAGS.has(node.tag)) {
         const { line, column } = at(node.range?.[0]);
@@ -236,6 +330,11 @@ export function parseYamlExact(text: string): ({ ok: true; data: unknown } & Pos
     return { ok: false, problems: [unexpectedProblem(error)] };
   }
   return { ok: true, data: data ?? null, doc, lineCounter };
+}
+
+/** The JS property name a scalar key becomes (as `yaml`'s toJS makes it). */
+function propertyName(value: unknown): string {
+  return value === null ? "" : String(value);
 }
 
 function lc(p: { line: number; column: number }): [number, number] {
