@@ -58,6 +58,9 @@ export function decodeSpecBytes(bytes: Uint8Array, maxBytes = DEFAULT_MAX_FILE_B
   if (bytes.length > maxBytes) {
     return { ok: false, problems: [problem("file.too_large", `file is ${bytes.length} bytes; the limit is ${maxBytes} bytes`, 1, 1, "", "split it, or raise sync.max_file_bytes in goalops.yaml")] };
   }
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return { ok: false, problems: [problem("file.encoding", "file is UTF-16 (it starts with a UTF-16 byte order mark); goalops reads UTF-8", 1, 1, "", "save it as UTF-8")] };
+  }
   const nul = bytes.indexOf(0);
   if (nul !== -1) {
     const { line, column } = positionOfByte(bytes, nul);
@@ -88,25 +91,15 @@ function positionOfByte(bytes: Uint8Array, index: number): { line: number; colum
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {
-  let lo = 0;
-  let hi = bytes.length;
-  // "The prefix decodes as the start of a stream" is monotonic (a prefix that ends inside a valid
-  // character still decodes in stream mode), so the shortest failing prefix ends at the first bad byte.
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    try {
-      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, mid + 1), { stream: true });
-      lo = mid + 1;
-    } catch {
-      hi = mid;
-    }
+  // A lenient decode turns each bad sequence into U+FFFD; the valid text before the first one
+  // re-encodes to exactly the bytes before the bad one. A literal U+FFFD in the file is valid UTF-8
+  // (EF BF BD) and is skipped.
+  const decoded = new TextDecoder("utf-8").decode(bytes);
+  for (let i = decoded.indexOf("\uFFFD"); i !== -1; i = decoded.indexOf("\uFFFD", i + 1)) {
+    const offset = Buffer.byteLength(decoded.slice(0, i));
+    if (!(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) return offset;
   }
-  // Every prefix decodes: the file ends inside a character; point at that character's first byte.
-  if (lo === bytes.length) {
-    while (lo > 0 && ((bytes[lo - 1] as number) & 0xc0) === 0x80) lo--;
-    if (lo > 0) lo--;
-  }
-  return lo;
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,17 +270,7 @@ export function parseYamlExact(text: string): ({ ok: true; data: unknown } & Pos
   }
   if (!Array.isArray(docs)) docs = [docs as Document.Parsed];
   const problems: SpecProblem[] = [];
-  for (const doc of docs) {
-    for (const e of [...doc.errors, ...doc.warnings]) {
-      const { line, column } = at(e.pos[0]);
-      if (e.code === "DUPLICATE_KEY") {
-        const key = /^[^\s:#,\]}]+|^"[^"]*"|^'[^']*'/.exec(text.slice(e.pos[0]))?.[0];
-        problems.push(problem("yaml.duplicate_key", `duplicate key${key !== undefined ? ` '${key.replace(/^["']|["']$/g, "")}'` : ""}: a key may appear only once in a map`, line, column, "", "remove one of the two: many tools would silently keep only the last"));
-      } else {
-        problems.push(problem("yaml.syntax", cleanYamlMessage(e.message), line, column));
-      }
-    }
-  }
+  for (const doc of docs) problems.push(...documentErrors(doc, text, at));
   if (docs.length > 1) {
     const second = docs[1] as Document.Parsed;
     const { line, column } = at(second.range[0]);
@@ -302,18 +285,28 @@ export function parseYamlExact(text: string): ({ ok: true; data: unknown } & Pos
   if (doc.directives?.yaml.explicit || hasTagDirective(text)) {
     problems.push(problem("yaml.directive", "YAML directives (%YAML, %TAG) are not allowed: they change what plain values mean", ...lc(at(0)), "", "remove the directive line; goalops always reads YAML 1.2 core"));
   }
+  let firstAlias: number | undefined;
   visit(doc, {
-    Pair(_key, pair) {
+    Pair(_key, pair, path) {
       if (isMap(pair.key) || isSeq(pair.key)) {
         const { line, column } = at((pair.key as YamlNode).range?.[0]);
-        problems.push(problem("yaml.complex_key", "a list or map is used as a map key; keys must be plain values", line, column, "", "use a string as the key"));
+        problems.push(problem("yaml.complex_key", "a list or map is used as a map key; keys must be plain values", line, column, formatFieldPath(fieldPathOf(path, pair)), "use a string as the key"));
       }
       return undefined;
     },
-    Node(_key, node) {
+    Alias(_key, alias, path) {
+      firstAlias ??= alias.range?.[0];
+      if (alias.resolve(doc) === undefined) {
+        const { line, column } = at(alias.range?.[0]);
+        problems.push(problem("yaml.syntax", `alias '*${alias.source}' refers to no anchor: define '&${alias.source}' before it`, line, column, formatFieldPath(fieldPathOf(path, alias))));
+      }
+      return undefined;
+    },
+    Node(_key, node, path) {
       if ((isScalar(node) || isMap(node) || isSeq(node)) && node.tag !== undefined && !CORE_TAGS.has(node.tag)) {
-        const { line, column } = at(node.range?.[0]);
-        problems.push(problem("yaml.tag", `custom tag '${node.tag}' is not allowed`, line, column, "", "remove the tag: spec files hold plain strings, numbers, booleans, lists and maps"));
+        const { line, column } = at(tagOffset(text, node.range?.[0] ?? 0));
+        const shown = node.tag.startsWith("tag:yaml.org,2002:") ? `!!${node.tag.slice("tag:yaml.org,2002:".length)}` : node.tag;
+        problems.push(problem("yaml.tag", `tag '${shown}' is not allowed`, line, column, formatFieldPath(fieldPathOf(path, node)), "remove the tag: spec files hold plain strings, numbers, booleans, lists and maps"));
       }
       return undefined;
     },
@@ -324,12 +317,139 @@ export function parseYamlExact(text: string): ({ ok: true; data: unknown } & Pos
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (/alias/i.test(message)) {
-      return { ok: false, problems: [problem("yaml.alias_bomb", `too many alias expansions (more than ${MAX_ALIAS_COUNT}): refused to protect memory`, 1, 1, "", "write the values out instead of using anchors and aliases")] };
+    if (/excessive alias count/i.test(message)) {
+      const { line, column } = at(firstAlias);
+      return { ok: false, problems: [problem("yaml.alias_bomb", `too many alias expansions (more than ${MAX_ALIAS_COUNT}): refused to protect memory`, line, column, "", "write the values out instead of using anchors and aliases")] };
     }
     return { ok: false, problems: [unexpectedProblem(error)] };
   }
   return { ok: true, data: data ?? null, doc, lineCounter };
+}
+
+type At = (offset: number | undefined) => { line: number; column: number };
+
+/**
+ * The errors `yaml` found in one document, as problems at the place a person would fix:
+ * the first syntax error only (the ones after it are mostly its echoes), each duplicate key with
+ * its field, unclosed quotes and brackets at their opening character, runaway nesting once.
+ */
+function documentErrors(doc: Document.Parsed, text: string, at: At): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  // Unresolved tags are reported, with their field, by the tag check.
+  const errors = [...doc.errors, ...doc.warnings].filter((e) => e.code !== "TAG_RESOLVE_FAILED").sort((a, b) => a.pos[0] - b.pos[0]);
+  for (const e of errors.filter((e) => e.code === "DUPLICATE_KEY")) {
+    const { line, column } = at(e.pos[0]);
+    const key = /^[^\s:#,\]}]+|^"[^"]*"|^'[^']*'/.exec(text.slice(e.pos[0]))?.[0]?.replace(/^["']|["']$/g, "");
+    const field = fieldPathAtOffset(doc, e.pos[0]);
+    problems.push(problem("yaml.duplicate_key", `duplicate key${key !== undefined ? ` '${key}'` : ""}: a key may appear only once in a map`, line, column, field, "remove one of the two: many tools would silently keep only the last"));
+  }
+  const syntax = errors.filter((e) => e.code !== "DUPLICATE_KEY");
+  const first = syntax[0];
+  if (first === undefined) return problems;
+  if (first.code === "RESOURCE_EXHAUSTION" || syntax.some((e) => e.code === "RESOURCE_EXHAUSTION")) {
+    const { line, column } = at(nestingStart(text, (syntax.find((e) => e.code === "RESOURCE_EXHAUSTION") ?? first).pos[0]));
+    problems.push(problem("yaml.too_deep", "the YAML nests too deeply to read", line, column, "", "spec files need only a few levels of nesting"));
+    return problems;
+  }
+  let offset = first.pos[0];
+  let message = cleanYamlMessage(first.message);
+  if (first.code === "MISSING_CHAR" && /quote/i.test(first.message)) {
+    offset = openingQuote(text, first.pos[0]);
+    message = "this quoted value is never closed";
+  } else if (first.code === "BAD_INDENT" && /^Flow (sequence|mapping)/.test(first.message)) {
+    offset = openingBracket(text, first.pos[0]);
+    message = `this ${text[offset] === "{" ? "{" : "["} is never closed (or the lines after it are not indented under it)`;
+  } else if (first.code === "BLOCK_AS_IMPLICIT_KEY" || first.code === "MULTILINE_IMPLICIT_KEY") {
+    // yaml reports the key before; the line that is out of place is the one that continues it.
+    const multiline = syntax.find((e) => e.code === "MULTILINE_IMPLICIT_KEY");
+    const end = multiline?.pos[1] ?? first.pos[1];
+    offset = firstCharOfLine(text, lineStart(text, Math.max(first.pos[0], end - 1)));
+    message = "bad indentation: this line does not line up with the keys above it";
+  }
+  const { line, column } = at(offset);
+  problems.push(problem("yaml.syntax", message, line, column));
+  return problems;
+}
+
+function lineStart(text: string, offset: number): number {
+  return text.lastIndexOf("\n", offset - 1) + 1;
+}
+
+function firstCharOfLine(text: string, start: number): number {
+  let i = start;
+  while (text[i] === " " || text[i] === "\t") i++;
+  return i;
+}
+
+/** The quote that opens the unterminated scalar an error at `offset` is about. */
+function openingQuote(text: string, offset: number): number {
+  for (let i = Math.min(offset, text.length) - 1; i >= 0; i--) {
+    const c = text[i];
+    if ((c === '"' || c === "'") && (i === 0 || /[\s:[{,-]/.test(text[i - 1] as string))) return i;
+  }
+  return offset;
+}
+
+/** The bracket or brace left open before `offset`. */
+function openingBracket(text: string, offset: number): number {
+  let depth = 0;
+  for (let i = Math.min(offset, text.length) - 1; i >= 0; i--) {
+    const c = text[i];
+    if (c === "]" || c === "}") depth++;
+    else if (c === "[" || c === "{") {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  return offset;
+}
+
+/** Where runaway nesting that overflowed near `offset` begins: the first bracket of its line. */
+function nestingStart(text: string, offset: number): number {
+  const start = lineStart(text, Math.min(offset, text.length));
+  const end = text.indexOf("\n", start);
+  const line = text.slice(start, end === -1 ? undefined : end);
+  const bracket = line.search(/[[{]/);
+  return bracket === -1 ? firstCharOfLine(text, start) : start + bracket;
+}
+
+/** Where the tag of a node starts: its `!` (the node's range starts at its value). */
+function tagOffset(text: string, valueOffset: number): number {
+  const bang = text.lastIndexOf("!", valueOffset);
+  if (bang === -1 || bang < lineStart(text, valueOffset)) return valueOffset;
+  let i = bang;
+  while (i > 0 && !/[\s[{,:]/.test(text[i - 1] as string)) i--;
+  return i;
+}
+
+/** The field path of a node from `visit`'s list of ancestors. */
+function fieldPathOf(ancestors: readonly unknown[], node: unknown): (string | number)[] {
+  const { isPair, isScalar, isSeq } = yamlLib();
+  const chain = [...ancestors, node];
+  const path: (string | number)[] = [];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const parent = chain[i];
+    const child = chain[i + 1];
+    if (isPair(parent) && child === parent.value) path.push(isScalar(parent.key) ? String(parent.key.value) : String(parent.key));
+    else if (isSeq(parent)) path.push(parent.items.indexOf(child as never));
+  }
+  return path;
+}
+
+/** The field path of the map key that starts at `offset`. */
+function fieldPathAtOffset(doc: Document.Parsed, offset: number): string {
+  const { visit, isScalar } = yamlLib();
+  let found = "";
+  visit(doc, {
+    Pair(_key, pair, path) {
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
+        found = formatFieldPath([...fieldPathOf(path, pair), String(pair.key.value)]);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /** The JS property name a scalar key becomes (as `yaml`'s toJS makes it). */

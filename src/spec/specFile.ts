@@ -64,7 +64,9 @@ export function loadSpecFile(path: string, kind: SpecKind, bytes: Uint8Array, ma
   const id = idOf(kind, exact.data);
   const withId = id !== undefined ? { id } : {};
   if (exact.data === null) {
-    return { path, kind, hash, text, ok: false, problems: [{ code: "file.empty", message: `file holds no YAML document; expected a ${kind} as a map of fields`, line: 1, column: 1, field: "" }] };
+    const empty = exact.doc.contents === null;
+    const found = empty ? "file holds no YAML document" : "file holds only a null value";
+    return { path, kind, hash, text, ok: false, problems: [{ code: "file.empty", message: `${found}; expected a ${kind} as a map of fields`, line: 1, column: 1, field: "" }] };
   }
   if (!isMapping(exact.data)) {
     const p = positionOf(exact, []);
