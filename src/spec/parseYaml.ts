@@ -110,25 +110,28 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
 const coreTypes = [
   new jsYaml.Type("tag:yaml.org,2002:null", {
     kind: "scalar",
-    resolve: (s: string) => /^(?:~|[Nn]ull|NULL)?$/.test(s),
+    // A first-character check before each regex: most plain scalars are words, and js-yaml asks
+    // every implicit type about every plain scalar.
+    resolve: (s: string) => (s.length === 0 || "~nN".includes(s[0] as string)) && /^(?:~|[Nn]ull|NULL)?$/.test(s),
     construct: () => null,
   }),
   new jsYaml.Type("tag:yaml.org,2002:bool", {
     kind: "scalar",
-    resolve: (s: string) => /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(s),
+    resolve: (s: string) => "tTfF".includes(s[0] as string) && /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(s),
     construct: (s: string) => s[0] === "t" || s[0] === "T",
   }),
   new jsYaml.Type("tag:yaml.org,2002:int", {
     kind: "scalar",
-    resolve: (s: string) => /^0o[0-7]+$/.test(s) || /^[-+]?[0-9]+$/.test(s) || /^0x[0-9a-fA-F]+$/.test(s),
+    resolve: (s: string) => "0123456789+-".includes(s[0] as string) && (/^0o[0-7]+$/.test(s) || /^[-+]?[0-9]+$/.test(s) || /^0x[0-9a-fA-F]+$/.test(s)),
     construct: (s: string) => (s.startsWith("0o") ? Number.parseInt(s.slice(2), 8) : s.startsWith("0x") ? Number.parseInt(s.slice(2), 16) : Number.parseInt(s, 10)),
   }),
   new jsYaml.Type("tag:yaml.org,2002:float", {
     kind: "scalar",
     resolve: (s: string) =>
-      /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s) ||
+      "0123456789+-.".includes(s[0] as string) &&
+      (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s) ||
       /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(s) ||
-      /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s),
+      /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s)),
     construct: (s: string) => {
       if (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s)) {
         return s.slice(-3).toLowerCase() === "nan" ? Number.NaN : s[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;

@@ -10,7 +10,8 @@ import { crossCheck, type CrossCheckDocument } from "./crossChecks.js";
 import { KINDS, OBJECT_KINDS, type ObjectKind } from "./kinds.js";
 import type { SpecProblem } from "./parseYaml.js";
 import { formatFieldPath } from "./parseYaml.js";
-import { hashBytes, idOf, loadSpecFile, locateFields, type InvalidSpecFile, type SpecFile } from "./specFile.js";
+import { type LoadEntry, loadSpecEntries } from "./loadEntries.js";
+import { hashBytes, idOf, locateFields, type SpecFile } from "./specFile.js";
 
 export interface SpecTreeFile {
   path: string;
@@ -79,6 +80,11 @@ function isRegularFile(path: string): boolean {
 }
 
 export function toRepoPath(root: string, absolutePath: string): string {
+  // The fast case (a path under root, as the walk produces) without path.relative's normalising.
+  if (absolutePath.startsWith(root + sep)) {
+    const rest = absolutePath.slice(root.length + 1);
+    return sep === "/" ? rest : rest.split(sep).join("/");
+  }
   return relative(root, absolutePath).split(sep).join("/");
 }
 
@@ -89,28 +95,31 @@ export function readSpecBytes(absolutePath: string): { bytes: Uint8Array; hash: 
 }
 
 /** Loads and checks every spec file of the tree. Never throws for a bad file: it carries problems. */
-export function loadSpecTree(config: ResolvedConfig, listed: readonly SpecTreeFile[] = listSpecFiles(config), options: LoadTreeOptions = {}): SpecTree {
-  const files: SpecFile[] = listed.map((f) => {
-    let read: { bytes: Uint8Array; hash: string };
-    try {
-      read = options.preread?.get(f.path) ?? readSpecBytes(f.absolutePath);
-    } catch (error) {
-      return { path: f.path, kind: f.kind, hash: "", ok: false, problems: [{ code: "file.unreadable", message: `cannot read the file: ${(error as Error).message}`, line: 1, column: 1, field: "" }] } satisfies InvalidSpecFile;
-    }
+export async function loadSpecTree(config: ResolvedConfig, listed: readonly SpecTreeFile[] = listSpecFiles(config), options: LoadTreeOptions = {}): Promise<SpecTree> {
+  const files: (SpecFile | undefined)[] = new Array(listed.length);
+  const toLoad: (LoadEntry & { index: number })[] = [];
+  listed.forEach((f, index) => {
+    const read = options.preread?.get(f.path);
     const cached = options.knownGood?.get(f.path);
-    if (cached !== undefined && cached.hash === read.hash) {
-      const id = idOf(f.kind, cached.data);
+    if (read !== undefined && cached !== undefined && cached.hash === read.hash) {
       // Same bytes as the last valid version: reuse its document instead of parsing again.
-      return { path: f.path, kind: f.kind, hash: read.hash, ok: true, data: cached.data, text: Buffer.from(read.bytes).toString("utf8"), ...(id !== undefined ? { id } : {}) };
+      const id = idOf(f.kind, cached.data);
+      files[index] = { path: f.path, kind: f.kind, hash: read.hash, ok: true, data: cached.data, ...(id !== undefined ? { id } : {}) };
+    } else {
+      toLoad.push({ ...f, index, ...(read !== undefined ? { bytes: read.bytes, hash: read.hash } : {}) });
     }
-    return loadSpecFile(f.path, f.kind, read.bytes, config.maxFileBytes, read.hash);
   });
-  applyCrossChecks(files, options.lastKnownIds);
-  return { files };
+  const loaded = await loadSpecEntries(toLoad, config.maxFileBytes);
+  toLoad.forEach((entry, i) => {
+    files[entry.index] = loaded[i];
+  });
+  const result = files as SpecFile[];
+  applyCrossChecks(result, options.lastKnownIds, new Map(listed.map((f) => [f.path, f.absolutePath])));
+  return { files: result };
 }
 
 /** Runs the cross-file checks and turns each file with a cross problem into an invalid file. */
-function applyCrossChecks(files: SpecFile[], lastKnownIds: ReadonlyMap<string, string> | undefined): void {
+function applyCrossChecks(files: SpecFile[], lastKnownIds: ReadonlyMap<string, string> | undefined, absolutePaths: ReadonlyMap<string, string>): void {
   const documents: CrossCheckDocument[] = [];
   const known = new Set<string>();
   for (const file of files) {
@@ -130,7 +139,8 @@ function applyCrossChecks(files: SpecFile[], lastKnownIds: ReadonlyMap<string, s
     const file = files[i] as SpecFile;
     const mine = byPath.get(file.path);
     if (mine === undefined) continue;
-    const positions = locateFields(file.text, mine.map((p) => p.fieldPath));
+    const text = file.text ?? readTextQuietly(absolutePaths.get(file.path));
+    const positions = locateFields(text, mine.map((p) => p.fieldPath));
     const specProblems: SpecProblem[] = mine.map((p, j) => ({
       code: p.code,
       message: p.message,
@@ -139,6 +149,15 @@ function applyCrossChecks(files: SpecFile[], lastKnownIds: ReadonlyMap<string, s
       ...(p.hint !== undefined ? { hint: p.hint } : {}),
     }));
     const { path, kind, hash, id } = file;
-    files[i] = { path, kind, hash, ok: false, problems: specProblems, ...(id !== undefined ? { id } : {}), ...(file.ok ? { data: file.data } : {}), ...(file.text !== undefined ? { text: file.text } : {}) };
+    files[i] = { path, kind, hash, ok: false, problems: specProblems, ...(id !== undefined ? { id } : {}), ...(file.ok ? { data: file.data } : {}), ...(text !== undefined ? { text } : {}) };
+  }
+}
+
+function readTextQuietly(absolutePath: string | undefined): string | undefined {
+  if (absolutePath === undefined) return undefined;
+  try {
+    return readFileSync(absolutePath, "utf8");
+  } catch {
+    return undefined;
   }
 }

@@ -25,10 +25,10 @@ objective; an initiative's is a key_result or an objective).
 Exit codes: 0 valid, 1 invalid, 2 usage or environment error.
 
 In GitHub Actions, '--format github' annotates the pull request at the offending lines.`)
-    .action((paths: string[], options: ValidateOptions) => {
+    .action(async (paths: string[], options: ValidateOptions) => {
       const format: ProblemFormat = options.json ? "json" : options.format;
       const { config, configFile } = openRepoConfig(options, format === "json");
-      const report = validateRepo(config, configFile, paths);
+      const report = await validateRepo(config, configFile, paths);
       if (format === "json") {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       } else {
