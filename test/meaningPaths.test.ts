@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../src/spec/config.js";
 import { parseYamlExact, parseYamlFast } from "../src/spec/parseYaml.js";
 import { loadSpecFile } from "../src/spec/specFile.js";
-import { listSpecFiles, loadSpecTree, readSpecBytes } from "../src/spec/specTree.js";
+import { listSpecFiles, loadSpecTree } from "../src/spec/specTree.js";
 import { PROJECT_ROOT } from "./helpers/tempRepo.js";
 
 const config = resolveConfig(PROJECT_ROOT, {});
@@ -34,8 +34,8 @@ describe("the meaning of a file is the same on every path", () => {
   it("loads the same documents when they come from the stored cache", async () => {
     const fresh = await loadSpecTree(config, files);
     const knownGood = new Map(fresh.files.flatMap((f) => (f.ok ? [[f.path, { hash: f.hash, data: JSON.parse(JSON.stringify(f.data)) as Record<string, unknown> }] as const] : [])));
-    const preread = new Map(files.map((f) => [f.path, readSpecBytes(f.absolutePath)]));
-    const cached = await loadSpecTree(config, files, { knownGood, preread });
+    const current = new Map(fresh.files.map((f) => [f.path, { hash: f.hash }]));
+    const cached = await loadSpecTree(config, files, { knownGood, current });
     expect(cached.files.every((f) => f.text === undefined)).toBe(true);
     expect(cached.files.map((f) => [f.path, f.ok, f.ok ? f.data : null])).toStrictEqual(fresh.files.map((f) => [f.path, f.ok, f.ok ? f.data : null]));
   });

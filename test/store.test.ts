@@ -78,6 +78,28 @@ describe("the SQLite store", () => {
     }
   });
 
+  it("migrates a version-1 database to the current version, keeping its rows", () => {
+    const path = dbPath();
+    openDatabase(join(path, "..", "seed.db")).close(); // creates the folder
+    const old = new Database(path);
+    const first = MIGRATIONS[0];
+    if (first === undefined) throw new Error("no migrations");
+    old.exec(first.sql);
+    old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+    old.prepare("INSERT INTO schema_migrations VALUES (1, ?, '2026-01-01T00:00:00Z')").run(first.name);
+    old.prepare("INSERT INTO spec_files (path, kind, object_id, content_hash, sync_state, last_attempted_at) VALUES ('goals/a.yaml', 'goal', NULL, 'h', 'synced', 'now')").run();
+    old.pragma("user_version = 1");
+    old.close();
+    const db = openDatabase(path);
+    try {
+      expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+      expect(db.prepare("SELECT path, stat_signature FROM spec_files").all()).toEqual([{ path: "goals/a.yaml", stat_signature: null }]);
+      expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all()).toEqual(MIGRATIONS.map((m) => m.version));
+    } finally {
+      db.close();
+    }
+  });
+
   it("refuses a database written by a newer goalops", () => {
     const path = dbPath();
     openDatabase(path).close();

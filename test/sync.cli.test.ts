@@ -1,4 +1,4 @@
-import { existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -66,6 +66,22 @@ describe("goalops sync", () => {
     expect(again.json.counts.unchanged).toBe(5);
     expect(again.exitCode).toBe(0);
     expect(goalRow(root, IDS.objective)?.updated_at).toBe(before?.updated_at);
+  });
+
+  it("sees a same-size edit made right after a sync, and ignores a touch that changes no content", async () => {
+    const root = tempRepo(validTree());
+    await sync(root);
+    // Same length, different content, within the same second as the sync: the stat signature of a
+    // recently changed file is never trusted, so the content is hashed again.
+    writeFiles(root, { "goals/objective.yaml": goalYaml({ goal_id: IDS.objective, title: "Improve reliabilitY", status: "active" }) });
+    const edited = await sync(root);
+    expect(edited.json.counts.changed).toBe(1);
+    expect(goalRow(root, IDS.objective)?.title).toBe("Improve reliabilitY");
+
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(root, "goals/kr.yaml"), later, later);
+    const touched = await sync(root);
+    expect(touched.json.outcome).toBe("unchanged");
   });
 
   it("updates only the file whose content changed", async () => {

@@ -11,7 +11,7 @@ import { KINDS, OBJECT_KINDS, type ObjectKind } from "./kinds.js";
 import type { SpecProblem } from "./parseYaml.js";
 import { formatFieldPath } from "./parseYaml.js";
 import { type LoadEntry, loadSpecEntries } from "./loadEntries.js";
-import { hashBytes, idOf, locateFields, type SpecFile } from "./specFile.js";
+import { idOf, locateFields, type SpecFile } from "./specFile.js";
 
 export interface SpecTreeFile {
   path: string;
@@ -34,8 +34,8 @@ export interface LoadTreeOptions {
    * cannot be read, that id still exists (its last good version stays in force).
    */
   lastKnownIds?: ReadonlyMap<string, string>;
-  /** Files already read (path -> bytes and hash), to avoid reading twice. */
-  preread?: ReadonlyMap<string, { bytes: Uint8Array; hash: string }>;
+  /** What is known of the files now (path -> hash, and the bytes if they were read), to avoid reading twice. */
+  current?: ReadonlyMap<string, { bytes?: Uint8Array; hash: string }>;
 }
 
 /** Lists the YAML files of the goal, lesson and playbook folders, sorted, with forward-slash paths. */
@@ -88,25 +88,19 @@ export function toRepoPath(root: string, absolutePath: string): string {
   return relative(root, absolutePath).split(sep).join("/");
 }
 
-/** Reads a file's bytes and hash. */
-export function readSpecBytes(absolutePath: string): { bytes: Uint8Array; hash: string } {
-  const bytes = readFileSync(absolutePath);
-  return { bytes, hash: hashBytes(bytes) };
-}
-
 /** Loads and checks every spec file of the tree. Never throws for a bad file: it carries problems. */
 export async function loadSpecTree(config: ResolvedConfig, listed: readonly SpecTreeFile[] = listSpecFiles(config), options: LoadTreeOptions = {}): Promise<SpecTree> {
   const files: (SpecFile | undefined)[] = new Array(listed.length);
   const toLoad: (LoadEntry & { index: number })[] = [];
   listed.forEach((f, index) => {
-    const read = options.preread?.get(f.path);
+    const read = options.current?.get(f.path);
     const cached = options.knownGood?.get(f.path);
     if (read !== undefined && cached !== undefined && cached.hash === read.hash) {
       // Same bytes as the last valid version: reuse its document instead of parsing again.
       const id = idOf(f.kind, cached.data);
       files[index] = { path: f.path, kind: f.kind, hash: read.hash, ok: true, data: cached.data, ...(id !== undefined ? { id } : {}) };
     } else {
-      toLoad.push({ ...f, index, ...(read !== undefined ? { bytes: read.bytes, hash: read.hash } : {}) });
+      toLoad.push({ ...f, index, ...(read?.bytes !== undefined ? { bytes: read.bytes, hash: read.hash } : {}) });
     }
   });
   const loaded = await loadSpecEntries(toLoad, config.maxFileBytes);

@@ -16,6 +16,8 @@ export interface FileIndexEntry {
   objectId: string | null;
   hash: string;
   syncState: SyncState;
+  /** size:mtime:inode:ctime when last read, if it was not racy (see sync/fileSnapshot.ts). */
+  statSignature: string | null;
 }
 
 /** What the store holds of one goal, lesson or rule definition. */
@@ -78,6 +80,7 @@ export interface FileStateWrite {
   hash: string;
   syncState: SyncState;
   problems: SpecProblem[];
+  statSignature: string | null;
 }
 
 /** Everything one sync writes, decided beforehand by the pure planner (src/sync/reconcilePlan.ts). */
@@ -153,6 +156,16 @@ export interface DefinitionCounts {
   rules: Partial<Record<"shadow" | "canary" | "full", number>>;
 }
 
+export interface NoopSyncEntry {
+  trigger: string;
+  commit: string | null;
+  at: string;
+  unchanged: number;
+  invalid: number;
+  /** Files whose content is unchanged but whose stat signature changed (touched, checked out again). */
+  signatures: { path: string; statSignature: string | null }[];
+}
+
 export interface GoalOpsStore {
   /** The file index alone: cheap, for deciding whether anything changed at all. */
   readFileIndex(): Promise<Map<string, FileIndexEntry>>;
@@ -161,7 +174,7 @@ export interface GoalOpsStore {
   /** Applies a sync plan in one transaction; throws StaleSnapshotError if a goal moved meanwhile. */
   applySyncPlan(plan: SyncPlanWrite): Promise<void>;
   /** Records a sync that found nothing to change (keeps the history and last attempted commit). */
-  recordNoopSync(entry: { trigger: string; commit: string | null; at: string; unchanged: number; invalid: number }): Promise<void>;
+  recordNoopSync(entry: NoopSyncEntry): Promise<void>;
   appendStateEvent(event: StateEventInput & { at: string; expectedFrom: GoalStatus | null }): Promise<void>;
   listGoals(options?: { includeArchived?: boolean }): Promise<GoalRow[]>;
   goalHistory(goalId: string): Promise<StateEventRow[]>;

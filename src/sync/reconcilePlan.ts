@@ -18,6 +18,8 @@ export interface PlanInput {
   /** Largest share of live goals one sync may archive without allowPrune. */
   pruneLimit: number;
   allowPrune: boolean;
+  /** Each present file's stat signature to record (see fileSnapshot.ts). */
+  signatures?: ReadonlyMap<string, string | null>;
 }
 
 export interface PlannedChange {
@@ -67,13 +69,13 @@ export function reconcilePlan(input: PlanInput): ReconcileResult {
       if (keptId !== null) declared.add(keptId);
       const kept = keptId !== null && snapshot.objects.has(keptId) ? keptId : null;
       invalid.push({ path: file.path, kind, keptId: kept, problems: file.problems });
-      fileStates.push({ path: file.path, kind, objectId: kept, hash: file.hash, syncState: "invalid", problems: file.problems });
+      fileStates.push({ path: file.path, kind, objectId: kept, hash: file.hash, syncState: "invalid", problems: file.problems, statSignature: input.signatures?.get(file.path) ?? null });
       counts.invalid++;
       continue;
     }
     const id = file.id as string;
     declared.add(id);
-    fileStates.push({ path: file.path, kind, objectId: id, hash: file.hash, syncState: "synced", problems: [] });
+    fileStates.push({ path: file.path, kind, objectId: id, hash: file.hash, syncState: "synced", problems: [], statSignature: input.signatures?.get(file.path) ?? null });
     const existing = snapshot.objects.get(id);
     const actor = gitActor(file.path, commit);
     const intent = kind === "goal" ? ((file.data.status as StatusIntent | undefined) ?? null) : null;
@@ -168,7 +170,7 @@ export function reconcilePlan(input: PlanInput): ReconcileResult {
   // Unchanged files whose index entry is unchanged need no write; keep the plan small on re-syncs.
   const files = fileStates.filter((f) => {
     const before = snapshot.files.get(f.path);
-    return before === undefined || before.hash !== f.hash || before.syncState !== f.syncState || f.syncState === "invalid" || before.objectId !== f.objectId;
+    return before === undefined || before.hash !== f.hash || before.syncState !== f.syncState || f.syncState === "invalid" || before.objectId !== f.objectId || before.statSignature !== f.statSignature;
   });
   return {
     ok: true,

@@ -22,7 +22,7 @@ Exit codes (for CI, like 'argocd app diff'): 0 no change, 1 changes, 2 error.`)
       // Without a database yet, compare against an empty one in memory: diff never creates files.
       const store = openStore(existsSync(config.databasePath) ? config : { ...config, databasePath: ":memory:" });
       try {
-        const report = await syncRepo(config, store, { commit: await headCommit(config.root), allowPrune: options.allowPrune ?? false, dryRun: true });
+        const report = await syncRepo(config, store, { commit: headCommit(config.root), allowPrune: options.allowPrune ?? false, dryRun: true });
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSyncReport(report, "diff"));
         if (report.wouldChange) throw new ExitError(ExitCode.Invalid);
       } finally {

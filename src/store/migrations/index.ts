@@ -1,5 +1,6 @@
 /** Every migration, in order. Forward-only: a released migration is never edited, only followed. */
 import * as m001 from "./001_initial.js";
+import * as m002 from "./002_file_signatures.js";
 
 export interface Migration {
   version: number;
@@ -7,4 +8,7 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: m001.name, sql: m001.sql }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: m001.name, sql: m001.sql },
+  { version: 2, name: m002.name, sql: m002.sql },
+];

@@ -1,5 +1,5 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
-import type { GoalOpsStore, StateEventInput, SyncPlanWrite } from "../types.js";
+import type { GoalOpsStore, NoopSyncEntry, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
 import { openDatabase, type OpenOptions, type SqliteDatabase } from "./database.js";
 import { applySyncPlan, getMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
@@ -21,7 +21,7 @@ export class SqliteStore implements GoalOpsStore {
   async applySyncPlan(plan: SyncPlanWrite) {
     applySyncPlan(this.db, plan);
   }
-  async recordNoopSync(entry: { trigger: string; commit: string | null; at: string; unchanged: number; invalid: number }) {
+  async recordNoopSync(entry: NoopSyncEntry) {
     recordNoopSync(this.db, entry);
   }
   async appendStateEvent(event: StateEventInput & { at: string; expectedFrom: GoalStatus | null }) {

@@ -5,7 +5,7 @@
 import { StaleSnapshotError } from "../errors.js";
 import type { ObjectKind } from "../../spec/kinds.js";
 import type { GoalSpec, GoalStatus, LessonSpec, PlaybookRuleSpec, StatusIntent } from "../../spec/types.js";
-import type { FileIndexEntry, ObjectUpsert, StoredObject, SyncPlanWrite, SyncSnapshot } from "../types.js";
+import type { FileIndexEntry, NoopSyncEntry, ObjectUpsert, StoredObject, SyncPlanWrite, SyncSnapshot } from "../types.js";
 import type { SqliteDatabase } from "./database.js";
 
 /** How many sync runs the history keeps. */
@@ -13,9 +13,9 @@ const SYNC_HISTORY_LIMIT = 100;
 
 
 export function readFileIndex(db: SqliteDatabase): Map<string, FileIndexEntry> {
-  const rows = db.prepare("SELECT path, kind, object_id, content_hash, sync_state FROM spec_files").raw().all() as [string, ObjectKind, string | null, string, "synced" | "invalid"][];
+  const rows = db.prepare("SELECT path, kind, object_id, content_hash, sync_state, stat_signature FROM spec_files").raw().all() as [string, ObjectKind, string | null, string, "synced" | "invalid", string | null][];
   const index = new Map<string, FileIndexEntry>();
-  for (const [path, kind, objectId, hash, syncState] of rows) index.set(path, { path, kind, objectId, hash, syncState });
+  for (const [path, kind, objectId, hash, syncState, statSignature] of rows) index.set(path, { path, kind, objectId, hash, syncState, statSignature });
   return index;
 }
 
@@ -96,14 +96,15 @@ function statements(db: SqliteDatabase) {
     archiveRule: db.prepare("UPDATE playbook_rules SET archived_at = @at, updated_at = @at WHERE rule_id = @id"),
     insertEvent: db.prepare("INSERT INTO goal_state_events (goal_id, from_status, to_status, actor, reason, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
     upsertFile: db.prepare(`
-      INSERT INTO spec_files (path, kind, object_id, content_hash, sync_state, errors, last_attempted_commit, last_applied_commit, last_attempted_at, last_applied_at)
-      VALUES (@path, @kind, @object_id, @content_hash, @sync_state, @errors, @commit, @applied_commit, @at, @applied_at)
-      ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, object_id = excluded.object_id, content_hash = excluded.content_hash,
+      INSERT INTO spec_files (path, kind, object_id, content_hash, sync_state, errors, last_attempted_commit, last_applied_commit, last_attempted_at, last_applied_at, stat_signature)
+      VALUES (@path, @kind, @object_id, @content_hash, @sync_state, @errors, @commit, @applied_commit, @at, @applied_at, @stat_signature)
+      ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, stat_signature = excluded.stat_signature, object_id = excluded.object_id, content_hash = excluded.content_hash,
         sync_state = excluded.sync_state, errors = excluded.errors, last_attempted_commit = excluded.last_attempted_commit,
         last_attempted_at = excluded.last_attempted_at,
         last_applied_commit = COALESCE(excluded.last_applied_commit, spec_files.last_applied_commit),
         last_applied_at = COALESCE(excluded.last_applied_at, spec_files.last_applied_at)`),
     deleteFile: db.prepare("DELETE FROM spec_files WHERE path = ?"),
+    setSignature: db.prepare("UPDATE spec_files SET stat_signature = ? WHERE path = ?"),
     insertSyncRun: db.prepare(`INSERT INTO sync_runs (trigger, commit_sha, outcome, added, changed, archived, restored, invalid, unchanged, message, started_at, finished_at)
       VALUES (@trigger, @commit, @outcome, @added, @changed, @archived, @restored, @invalid, @unchanged, @message, @at, @finished_at)`),
     trimSyncRuns: db.prepare(`DELETE FROM sync_runs WHERE sync_id <= (SELECT sync_id FROM sync_runs ORDER BY sync_id DESC LIMIT 1 OFFSET ${SYNC_HISTORY_LIMIT})`),
@@ -193,7 +194,7 @@ export function applySyncPlan(db: SqliteDatabase, plan: SyncPlanWrite): void {
       const applied = f.syncState === "synced";
       s.upsertFile.run({
         path: f.path, kind: f.kind, object_id: f.objectId, content_hash: f.hash, sync_state: f.syncState, errors: JSON.stringify(f.problems),
-        commit, applied_commit: applied ? commit : null, at, applied_at: applied ? at : null,
+        commit, applied_commit: applied ? commit : null, at, applied_at: applied ? at : null, stat_signature: f.statSignature,
       });
     }
     for (const path of plan.removedFiles) s.deleteFile.run(path);
@@ -209,9 +210,10 @@ export function applySyncPlan(db: SqliteDatabase, plan: SyncPlanWrite): void {
   }).immediate();
 }
 
-export function recordNoopSync(db: SqliteDatabase, entry: { trigger: string; commit: string | null; at: string; unchanged: number; invalid: number }): void {
+export function recordNoopSync(db: SqliteDatabase, entry: NoopSyncEntry): void {
   const s = prepared(db);
   db.transaction(() => {
+    for (const f of entry.signatures) s.setSignature.run(f.statSignature, f.path);
     setMeta(db, "last_attempted_commit", entry.commit);
     setMeta(db, "last_attempted_at", entry.at);
     if (entry.invalid === 0) {
