@@ -20,7 +20,7 @@ export interface LoadEntry {
 }
 
 /** Reads (if needed) and loads one file; an unreadable file becomes a file with a problem. */
-export function loadSpecEntry(entry: LoadEntry, maxBytes: number): SpecFile {
+export function loadSpecEntry(entry: LoadEntry, maxBytes: number, hash = true): SpecFile {
   let bytes = entry.bytes;
   if (bytes === undefined) {
     try {
@@ -29,12 +29,12 @@ export function loadSpecEntry(entry: LoadEntry, maxBytes: number): SpecFile {
       return { path: entry.path, kind: entry.kind, hash: "", ok: false, problems: [{ code: "file.unreadable", message: `cannot read the file: ${(error as Error).message}`, line: 1, column: 1, field: "" }] };
     }
   }
-  return loadSpecFile(entry.path, entry.kind, bytes, maxBytes, entry.hash ?? hashBytes(bytes));
+  return loadSpecFile(entry.path, entry.kind, bytes, maxBytes, entry.hash ?? (hash ? hashBytes(bytes) : ""));
 }
 
-/** Loads files in order. Results carry no `text`. */
-export async function loadSpecEntries(entries: readonly LoadEntry[], maxBytes: number): Promise<SpecFile[]> {
-  return entries.map((e) => withoutText(loadSpecEntry(e, maxBytes)));
+/** Loads files in order. Results carry no `text`; without `hash`, no content hash either (validate needs none). */
+export async function loadSpecEntries(entries: readonly LoadEntry[], maxBytes: number, hash = true): Promise<SpecFile[]> {
+  return entries.map((e) => withoutText(loadSpecEntry(e, maxBytes, hash)));
 }
 
 function withoutText(file: SpecFile): SpecFile {

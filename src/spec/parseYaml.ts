@@ -160,7 +160,29 @@ const NEEDS_EXACT_PATH = /(?:^|[\s[\]{},])(?:!|&\S)|^%|<<|^(?:---|\.\.\.)/m;
  * - an empty block sequence item (`- ` alone on its line): when it ends a nested list, js-yaml
  *   wrongly puts the next, less indented item into that nested list (`- - \n- c` -> [[null, "c"]]).
  */
-const DIFFERS_IN_JS_YAML = /^[ \t]*(?:-[ \t]+)*-[ \t]*(?:#.*)?$|(?:^|[\s?,[{-])(?:~|[Nn]ull|NULL)[ \t]*:(?=\s|[,\]}]|$)|(?:^|[?,[{-])[ \t]*:(?=\s|[,\]}]|$)|[\]}][ \t]*:(?=\s|[,\]}]|$)|(?:^|[\s[{,])\?(?=\s|$)|["'\]}]#|\r(?!\n)/m;
+const EMPTY_SEQUENCE_ITEM = /^[ \t]*(?:-[ \t]+)*-[ \t]*(?:#.*)?$/m;
+const NULL_KEY = /(?:^|[\s?,[{-])(?:~|[Nn]ull|NULL)[ \t]*:(?=\s|[,\]}]|$)/m;
+const EMPTY_KEY = /(?:^|[?,[{-])[ \t]*:(?=\s|[,\]}]|$)/m;
+const COLLECTION_KEY = /[\]}][ \t]*:(?=\s|[,\]}]|$)/;
+const EXPLICIT_KEY = /(?:^|[\s[{,])\?(?=\s|$)/m;
+const GLUED_COMMENT = /["'\]}]#/;
+const LONE_CR = /\r(?!\n)/;
+
+/**
+ * One regex per case, each behind a cheap guard: a single regex of all the alternatives cost as
+ * much as js-yaml's own parse (every alternative tried at every position).
+ */
+function differsInJsYaml(text: string): boolean {
+  return (
+    (/-[ \t]*(?:#.*)?$/m.test(text) && EMPTY_SEQUENCE_ITEM.test(text)) ||
+    (/(?:~|ull|ULL)[ \t]*:/.test(text) && NULL_KEY.test(text)) ||
+    EMPTY_KEY.test(text) ||
+    COLLECTION_KEY.test(text) ||
+    (text.includes("?") && EXPLICIT_KEY.test(text)) ||
+    (text.includes("#") && GLUED_COMMENT.test(text)) ||
+    (text.includes("\r") && LONE_CR.test(text))
+  );
+}
 /** `yaml` refuses an implicit key of more than 1024 characters; js-yaml has no limit. */
 const MAX_FAST_LINE = 1000;
 
@@ -175,11 +197,35 @@ function hasLongLine(text: string): boolean {
 }
 
 /**
+ * The common case, cheaply: every line with an opening bracket closes as many as it opens and has
+ * no quote that could hide a bracket. Then no flow collection spans lines.
+ */
+function flowLinesBalanced(text: string): boolean {
+  const opener = /[[{]/g;
+  for (let match = opener.exec(text); match !== null; match = opener.exec(text)) {
+    const open = match.index;
+    const start = text.lastIndexOf("\n", open) + 1;
+    let end = text.indexOf("\n", open);
+    if (end === -1) end = text.length;
+    let depth = 0;
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x5b || c === 0x7b) depth++;
+      else if ((c === 0x5d || c === 0x7d) && --depth < 0) return false;
+      else if (c === 0x22 || c === 0x27 || c === 0x23) return false; // a quote or comment: let the full scan decide
+    }
+    if (depth !== 0) return false;
+    opener.lastIndex = end;
+  }
+  return true;
+}
+
+/**
  * Whether a flow collection (`[...]`, `{...}`) is still open at a line break. `yaml` then requires
  * its lines to be indented more than the parent block; js-yaml does not check.
  */
 function flowSpansLines(text: string): boolean {
-  if (!/[[{]/.test(text)) return false;
+  if (!/[[{]/.test(text) || flowLinesBalanced(text)) return false;
   let depth = 0;
   let last = "\n"; // previous character on this line, "\n" at a line start
   let lastSignificant = "\n"; // previous non-blank character on this line
@@ -233,7 +279,7 @@ function flowSpansLines(text: string): boolean {
 
 /** Parses with the fast path; `undefined` means "ask the exact path". Never reports errors itself. */
 export function parseYamlFast(text: string): { data: unknown } | undefined {
-  if (NEEDS_EXACT_PATH.test(text) || DIFFERS_IN_JS_YAML.test(text) || hasLongLine(text) || flowSpansLines(text)) return undefined;
+  if (NEEDS_EXACT_PATH.test(text) || differsInJsYaml(text) || hasLongLine(text) || flowSpansLines(text)) return undefined;
   try {
     return { data: jsYaml.load(text, { schema: FAST_SCHEMA }) ?? null };
   } catch {

@@ -36,6 +36,8 @@ export interface LoadTreeOptions {
   lastKnownIds?: ReadonlyMap<string, string>;
   /** What is known of the files now (path -> hash, and the bytes if they were read), to avoid reading twice. */
   current?: ReadonlyMap<string, { bytes?: Uint8Array; hash: string }>;
+  /** Skip content hashes (sha256 of every file) when nothing will store them: validate. */
+  withoutHashes?: boolean;
 }
 
 /** Lists the YAML files of the goal, lesson and playbook folders, sorted, with forward-slash paths. */
@@ -103,7 +105,7 @@ export async function loadSpecTree(config: ResolvedConfig, listed: readonly Spec
       toLoad.push({ ...f, index, ...(read?.bytes !== undefined ? { bytes: read.bytes, hash: read.hash } : {}) });
     }
   });
-  const loaded = await loadSpecEntries(toLoad, config.maxFileBytes);
+  const loaded = await loadSpecEntries(toLoad, config.maxFileBytes, !options.withoutHashes);
   toLoad.forEach((entry, i) => {
     files[entry.index] = loaded[i];
   });

@@ -33,7 +33,7 @@ export function problemsOf(files: readonly SpecFile[]): FileProblem[] {
  */
 export async function validateRepo(config: ResolvedConfig, configFile: SpecFile, only: readonly string[] = []): Promise<ValidationReport> {
   const listed = listSpecFiles(config);
-  const tree = await loadSpecTree(config, listed);
+  const tree = await loadSpecTree(config, listed, { withoutHashes: true });
   let files: SpecFile[] = [configFile, ...tree.files];
   if (only.length > 0) {
     const wanted = only.map((p) => toRepoPath(config.root, resolve(p)));

@@ -171,7 +171,8 @@ export function applySyncPlan(db: SqliteDatabase, plan: SyncPlanWrite): void {
   db.transaction(() => {
     for (const u of plan.upserts) {
       if (u.kind === "goal") {
-        checkStatus(u.id, u.expectedStatus);
+        // A goal the plan adds has no status to check; its insert is the whole write.
+        if (u.change !== "added") checkStatus(u.id, u.expectedStatus);
         s.upsertGoal.run(goalParams(u, commit, at));
       } else if (u.kind === "lesson") {
         s.upsertLesson.run(lessonParams(u, commit, at));
