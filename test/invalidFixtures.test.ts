@@ -45,7 +45,7 @@ interface ReportedProblem {
   hint?: string;
 }
 
-/** validate --json prints a report; an invalid goalops.yaml prints {ok: false, error, problems}. */
+/** validate --json prints a report (an invalid goalops.yaml too, with only that file's problems). */
 interface ValidateJson {
   problems: ReportedProblem[];
 }

@@ -30,7 +30,8 @@ export function openRepoConfig(options: RepoOptions, json = false): LoadedRepo {
   const loaded = loadConfig(root);
   if (!loaded.ok) {
     const problems = problemsOf([loaded.file]);
-    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: "invalid goalops.yaml", problems }, null, 2)}\n`);
+    // The same shape as `validate --json`, so a machine reads one format for "these files are invalid".
+    if (json) process.stdout.write(`${JSON.stringify({ valid: false, filesChecked: 1, invalidFiles: 1, problems }, null, 2)}\n`);
     else printProblems(problems, "text", process.stderr);
     throw new ExitError(ExitCode.Invalid);
   }
