@@ -86,5 +86,6 @@ export function locateFields(text: string | undefined, paths: readonly (readonly
   if (text === undefined) return paths.map(() => ({ line: 1, column: 1 }));
   const exact = parseYamlExact(text);
   if (!exact.ok) return paths.map(() => ({ line: 1, column: 1 }));
-  return paths.map((p) => positionOf(exact, p));
+  // A cross-file problem is about the value (the id that is unknown, duplicated, in a cycle).
+  return paths.map((p) => positionOf(exact, p, false));
 }
