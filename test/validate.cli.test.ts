@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runCli, runCliJson } from "./helpers/cli.js";
+import { CLI, runCli, runCliJson } from "./helpers/cli.js";
 import { IDS, goalYaml, validTree } from "./helpers/specs.js";
 import { tempRepo } from "./helpers/tempRepo.js";
 
@@ -43,6 +43,15 @@ describe("goalops validate", () => {
     const { exitCode, stdout } = await runCli(["validate", "--format", "github"], { cwd: root });
     expect(exitCode).toBe(1);
     expect(stdout).toContain("::error file=goals/a.yaml,line=4,col=11,title=goalops%3A priority::found number 0; must be >= 1 (1 (critical) to 5 (low).)");
+  });
+
+  it("stops quietly when its output is piped into a reader that closes early", async () => {
+    const files = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`goals/g${i}.yaml`, goalYaml({ goal_id: `goal_01M6B5CJM0W8B9F354SPGV${String(i).padStart(4, "0")}`, priority: 9 })]));
+    const root = tempRepo(files);
+    const { execa } = await import("execa");
+    const result = await execa("bash", ["-c", `node ${JSON.stringify(CLI)} validate | head -1`], { cwd: root, reject: false });
+    expect(result.stdout.split("\n")).toHaveLength(1);
+    expect(result.stderr).toBe("");
   });
 
   it("exits 2 outside a goalops repository", async () => {
