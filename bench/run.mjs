@@ -10,7 +10,7 @@
 // Exit codes: 0 measured (whether or not the targets are met), 1 a check failed (the tree does not
 // validate, a command failed, ajv-cli does not really validate), 2 usage error.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -248,7 +248,8 @@ function buildResults(m, files) {
   };
   time("validate", `goalops validate, ${plural(files, "file")}`, m.validate, TARGETS.validate);
   time("cold_sync", "goalops sync, cold (empty database)", m.coldSync, TARGETS.coldSync);
-  time("noop_sync", "goalops sync, no-op re-sync", m.noopSync, TARGETS.noopSync);
+  time("noop_sync", "goalops sync, no-op re-sync (git work tree)", m.noopSync, TARGETS.noopSync);
+  time("noop_sync_plain", "goalops sync, no-op re-sync, plain folder without git (info)", m.noopPlain);
   rss("rss_validate", "peak RSS, validate", m.validate.map((r) => r.rssMb));
   rss("rss_cold_sync", "peak RSS, cold sync", m.coldSync.map((r) => r.rssMb));
   rss("rss_noop_sync", "peak RSS, no-op re-sync", m.noopSync.map((r) => r.rssMb));
@@ -261,7 +262,7 @@ function buildResults(m, files) {
   return rows;
 }
 
-const SHORT_NAMES = { validate: "validate", cold_sync: "cold sync", noop_sync: "no-op sync", ajv_cli: "ajv-cli", edit_one_sync: "sync after 1 edit" };
+const SHORT_NAMES = { validate: "validate", cold_sync: "cold sync", noop_sync: "no-op sync", noop_sync_plain: "no-op sync without git", ajv_cli: "ajv-cli", edit_one_sync: "sync after 1 edit" };
 
 function formatValue(row, value) {
   if (value === null || value === undefined) return "n/a";
@@ -331,10 +332,19 @@ function main() {
     tree = stats.dir;
     progress(`  ${tree}: ${fmtInt(stats.files)} files, ${fmtInt(stats.bytes)} bytes, ${fmtInt(stats.folders)} folders (${(Number(process.hrtime.bigint() - genStart) / 1e9).toFixed(2)} s)`);
 
+    // A goalops repository is a git repository: commit the tree, as a user's would be.
+    const gitStart = process.hrtime.bigint();
+    writeFileSync(join(tree, ".gitignore"), "state/\n");
+    for (const args of [["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=bench", "-c", "user.email=bench@goalops.invalid", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "generated tree"]]) {
+      const g = spawnSync("git", args, { cwd: tree, encoding: "utf8" });
+      if (g.status !== 0) throw new CheckFailed(`git ${args.join(" ")} failed: ${g.stderr}`);
+    }
+    progress(`  committed to git (${(Number(process.hrtime.bigint() - gitStart) / 1e9).toFixed(2)} s)`);
+
     checkTreeValidates(tree, options.files, scratch);
     checkAjvCli(ajvScript, tree, options.files, scratch);
 
-    const m = { validate: [], ajv: [], coldSync: [], noopSync: [], editSync: [] };
+    const m = { validate: [], ajv: [], coldSync: [], noopSync: [], noopPlain: [], editSync: [] };
     const runs = options.runs;
     const show = (name, i, r) => progress(`${name} ${i + 1}/${runs}: ${fmtSeconds(r.seconds)}${r.rssMb === null ? "" : `, ${fmtMb(r.rssMb)}`}`);
 
@@ -371,6 +381,19 @@ function main() {
       if (!r.stdout.includes(noopExpect)) throw new CheckFailed(`no-op sync did not report '${noopExpect}':\n${tail(r.stdout, 5)}${tail(r.stderr)}`);
       m.noopSync.push(r);
       show("goalops sync, no-op", i, r);
+    }
+
+    // (info) the same without git: stat signatures instead of git status.
+    renameSync(join(tree, ".git"), join(tree, ".git-off"));
+    try {
+      for (let i = 0; i < runs; i++) {
+        const r = goalops(["sync"], tree, { label: "goalops sync (no-op, no git)", scratch });
+        if (!r.stdout.includes(noopExpect)) throw new CheckFailed(`no-op sync without git did not report '${noopExpect}':\n${tail(r.stdout, 5)}${tail(r.stderr)}`);
+        m.noopPlain.push(r);
+        show("goalops sync, no-op without git", i, r);
+      }
+    } finally {
+      renameSync(join(tree, ".git-off"), join(tree, ".git"));
     }
 
     // (info) the everyday case: one file edited, then sync.

@@ -164,6 +164,8 @@ export interface NoopSyncEntry {
   invalid: number;
   /** Files whose content is unchanged but whose stat signature changed (touched, checked out again). */
   signatures: { path: string; statSignature: string | null }[];
+  /** Marker of the commit these files were read from with a clean tree, or null (see git/treeState.ts). */
+  cleanTreeCommit: string | null;
 }
 
 export interface GoalOpsStore {
@@ -182,5 +184,9 @@ export interface GoalOpsStore {
   recentSyncs(limit?: number): Promise<SyncHistoryEntry[]>;
   getMeta(key: string): Promise<string | null>;
   countDefinitions(): Promise<DefinitionCounts>;
+  /** How many spec files the last sync saw, and how many of them were invalid. */
+  fileStateCounts(): Promise<{ total: number; invalid: number }>;
+  /** Records the marker of the commit the files were last read from with a clean tree (or clears it). */
+  setCleanTreeCommit(marker: string | null): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,11 +1,15 @@
 /**
- * One reconcile of the files into the database: read and hash every file, stop at once if nothing
- * changed, otherwise load (reusing the stored documents of unchanged files), check, plan, and apply
- * the plan in one transaction. `dryRun` is `diff`: the same plan, not applied.
+ * One reconcile of the files into the database. Stop at once if nothing changed: known from git
+ * (HEAD is the commit last synced from a clean tree, and the tree is still clean), or else from
+ * each file's stat signature and content hash. Otherwise load (reusing the stored documents of
+ * unchanged files), check, plan, and apply the plan in one transaction. `dryRun` is `diff`: the
+ * same plan, not applied.
  */
 import type { ResolvedConfig } from "../spec/config.js";
 import { listSpecFiles, loadSpecTree } from "../spec/specTree.js";
 import { snapshotFiles } from "./fileSnapshot.js";
+import { gitTreeState, type GitTreeState } from "../git/treeState.js";
+import { VERSION } from "../version.js";
 import { StaleSnapshotError } from "../store/errors.js";
 import type { DefinitionCounts, GoalOpsStore, SyncCounts } from "../store/types.js";
 import { reconcilePlan, type PlannedChange, type PlannedInvalidFile } from "./reconcilePlan.js";
@@ -14,8 +18,8 @@ export interface SyncOptions {
   trigger?: string;
   allowPrune?: boolean;
   dryRun?: boolean;
-  /** The commit the files are at; a promise so that asking git overlaps reading the files. */
-  commit: string | null | Promise<string | null>;
+  /** Asks git where the spec files stand; default: `git status` on the spec folders. */
+  probeGit?: () => Promise<GitTreeState | null>;
   /** Clock, for tests. */
   now?: () => Date;
 }
@@ -36,14 +40,47 @@ export interface SyncReport {
 
 const MAX_PLAN_ATTEMPTS = 3;
 
-export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, options: SyncOptions): Promise<SyncReport> {
+/** The paths whose git state decides whether the spec files changed. */
+export function specPaths(config: ResolvedConfig): string[] {
+  return [config.paths.goals, config.paths.lessons, config.paths.playbooks, "goalops.yaml"];
+}
+
+/** The commit to record as "synced from a clean tree": only if clean before and after reading, at one HEAD. */
+function cleanCommit(before: GitTreeState | null, after: GitTreeState | null): string | null {
+  return before?.clean && after?.clean && before.head !== null && before.head === after.head ? before.head : null;
+}
+
+/** The recorded marker: the goalops version too, so that an upgrade (new checks) re-reads every file. */
+function cleanMarker(commit: string | null): string | null {
+  return commit === null ? null : `${VERSION}:${commit}`;
+}
+
+export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, options: SyncOptions = {}): Promise<SyncReport> {
   const now = options.now ?? (() => new Date());
   const trigger = options.trigger ?? "cli";
+  const probeGit = options.probeGit ?? (() => gitTreeState(config.root, specPaths(config)));
   const startedAt = now();
+  const probingBefore = probeGit();
+  const lastCleanCommit = await store.getMeta("clean_tree_commit");
+  // Without a recorded clean commit the shortcut cannot apply: scan the files while git runs.
+  const before = lastCleanCommit === null ? null : await probingBefore;
+
+  // git says the spec files are exactly those of the commit last synced from a clean tree.
+  if (before?.clean && before.head !== null && cleanMarker(before.head) === lastCleanCommit) {
+    const commit = before.head;
+    const files = await store.fileStateCounts();
+    const counts = { added: 0, changed: 0, archived: 0, restored: 0, invalid: files.invalid, unchanged: files.total - files.invalid };
+    const invalidFiles = files.invalid === 0 ? [] : (await store.invalidFiles()).map((f) => ({ path: f.path, kind: f.kind, keptId: f.objectId, problems: f.problems }));
+    if (options.dryRun) return { outcome: "planned", commit, counts, changes: [], invalid: invalidFiles, wouldChange: false };
+    await store.recordNoopSync({ trigger, commit, at: startedAt.toISOString(), unchanged: counts.unchanged, invalid: files.invalid, signatures: [], cleanTreeCommit: cleanMarker(commit) });
+    return { outcome: "unchanged", commit, counts, changes: [], invalid: invalidFiles, wouldChange: false, inForce: await store.countDefinitions() };
+  }
+
   const listed = listSpecFiles(config);
   const index = await store.readFileIndex();
   const current = snapshotFiles(listed, index, startedAt);
-  const commit = await options.commit;
+  const gitBefore = before ?? (await probingBefore);
+  const commit = gitBefore?.head ?? null;
 
   // Nothing added, removed or changed since the last sync: the result would be the same.
   const unchanged = index.size === listed.length && listed.every((f) => index.get(f.path)?.hash === current.get(f.path)?.hash);
@@ -53,7 +90,8 @@ export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, opti
     const invalidFiles = invalid === 0 ? [] : (await store.invalidFiles()).map((f) => ({ path: f.path, kind: f.kind, keptId: f.objectId, problems: f.problems }));
     if (options.dryRun) return { outcome: "planned", commit, counts, changes: [], invalid: invalidFiles, wouldChange: false };
     const signatures = [...current].filter(([path, c]) => index.get(path)?.statSignature !== c.statSignature).map(([path, c]) => ({ path, statSignature: c.statSignature }));
-    await store.recordNoopSync({ trigger, commit, at: startedAt.toISOString(), unchanged: counts.unchanged, invalid, signatures });
+    const cleanTreeCommit = gitBefore?.clean ? cleanMarker(cleanCommit(gitBefore, await probeGit())) : null;
+    await store.recordNoopSync({ trigger, commit, at: startedAt.toISOString(), unchanged: counts.unchanged, invalid, signatures, cleanTreeCommit });
     return { outcome: "unchanged", commit, counts, changes: [], invalid: invalidFiles, wouldChange: false, inForce: await store.countDefinitions() };
   }
 
@@ -86,7 +124,11 @@ export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, opti
     const report: SyncReport = { outcome: options.dryRun ? "planned" : "applied", commit, counts: result.plan.counts, changes: result.changes, invalid: result.invalid, wouldChange };
     if (options.dryRun) return report;
     try {
+      // git checks the tree again while the plan is written (the write blocks this thread, not git);
+      // the clean commit is recorded after, on its own: lost in a crash, it only costs a full scan.
+      const probingAfter = gitBefore?.clean ? probeGit() : Promise.resolve(null);
       await store.applySyncPlan(result.plan);
+      await store.setCleanTreeCommit(cleanMarker(cleanCommit(gitBefore, await probingAfter)));
       return { ...report, inForce: await store.countDefinitions() };
     } catch (error) {
       // An agent moved a goal between our read and our write: plan again from fresh state.

@@ -18,11 +18,11 @@ Exit codes (for CI, like 'argocd app diff'): 0 no change, 1 changes, 2 error.`)
     .action(async (options: DiffOptions) => {
       const { config } = openRepoConfig(options, options.json);
       // Loaded here, not at start-up: other commands need not pay for SQLite.
-      const [{ headCommit }, { openStore }, { syncRepo }] = await Promise.all([import("../../git/headCommit.js"), import("../../store/openStore.js"), import("../../sync/syncRepo.js")]);
+      const [{ openStore }, { syncRepo }] = await Promise.all([import("../../store/openStore.js"), import("../../sync/syncRepo.js")]);
       // Without a database yet, compare against an empty one in memory: diff never creates files.
       const store = openStore(existsSync(config.databasePath) ? config : { ...config, databasePath: ":memory:" });
       try {
-        const report = await syncRepo(config, store, { commit: headCommit(config.root), allowPrune: options.allowPrune ?? false, dryRun: true });
+        const report = await syncRepo(config, store, { allowPrune: options.allowPrune ?? false, dryRun: true });
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSyncReport(report, "diff"));
         if (report.wouldChange) throw new ExitError(ExitCode.Invalid);
       } finally {

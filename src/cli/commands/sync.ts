@@ -21,10 +21,10 @@ Exit codes: 0 applied, 1 some files are invalid or the prune guard refused, 2 us
     .action(async (options: SyncOptions) => {
       const { config } = openRepoConfig(options, options.json);
       // Loaded here, not at start-up: other commands need not pay for SQLite.
-      const [{ headCommit }, { openStore }, { syncRepo }] = await Promise.all([import("../../git/headCommit.js"), import("../../store/openStore.js"), import("../../sync/syncRepo.js")]);
+      const [{ openStore }, { syncRepo }] = await Promise.all([import("../../store/openStore.js"), import("../../sync/syncRepo.js")]);
       const store = openStore(config);
       try {
-        const report = await syncRepo(config, store, { commit: headCommit(config.root), allowPrune: options.allowPrune ?? false, trigger: "cli" });
+        const report = await syncRepo(config, store, { allowPrune: options.allowPrune ?? false, trigger: "cli" });
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSyncReport(report, "sync"));
         if (report.outcome === "refused" || report.invalid.length > 0) throw new ExitError(ExitCode.Invalid);
       } finally {

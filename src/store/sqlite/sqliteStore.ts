@@ -2,7 +2,7 @@
 import type { GoalOpsStore, NoopSyncEntry, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
 import { openDatabase, type OpenOptions, type SqliteDatabase } from "./database.js";
-import { applySyncPlan, getMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
+import { applySyncPlan, fileStateCounts, getMeta, setMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
 import { appendStateEvent, countDefinitions, goalHistory, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
 
 export class SqliteStore implements GoalOpsStore {
@@ -41,6 +41,12 @@ export class SqliteStore implements GoalOpsStore {
   }
   async getMeta(key: string) {
     return getMeta(this.db, key);
+  }
+  async setCleanTreeCommit(marker: string | null) {
+    setMeta(this.db, "clean_tree_commit", marker);
+  }
+  async fileStateCounts() {
+    return fileStateCounts(this.db);
   }
   async countDefinitions() {
     return countDefinitions(this.db);

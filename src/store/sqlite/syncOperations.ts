@@ -37,7 +37,7 @@ export function getMeta(db: SqliteDatabase, key: string): string | null {
   return row?.value ?? null;
 }
 
-function setMeta(db: SqliteDatabase, key: string, value: string | null): void {
+export function setMeta(db: SqliteDatabase, key: string, value: string | null): void {
   db.prepare("INSERT INTO goalops_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
 }
 
@@ -201,6 +201,8 @@ export function applySyncPlan(db: SqliteDatabase, plan: SyncPlanWrite): void {
     for (const path of plan.removedFiles) s.deleteFile.run(path);
     setMeta(db, "last_attempted_commit", commit);
     setMeta(db, "last_attempted_at", at);
+    // Until the caller knows the tree was clean throughout, the files may differ from any commit.
+    setMeta(db, "clean_tree_commit", null);
     if (plan.counts.invalid === 0) {
       setMeta(db, "last_applied_commit", commit);
       setMeta(db, "last_applied_at", at);
@@ -215,6 +217,7 @@ export function recordNoopSync(db: SqliteDatabase, entry: NoopSyncEntry): void {
   const s = prepared(db);
   db.transaction(() => {
     for (const f of entry.signatures) s.setSignature.run(f.statSignature, f.path);
+    setMeta(db, "clean_tree_commit", entry.cleanTreeCommit);
     setMeta(db, "last_attempted_commit", entry.commit);
     setMeta(db, "last_attempted_at", entry.at);
     if (entry.invalid === 0) {
@@ -224,4 +227,9 @@ export function recordNoopSync(db: SqliteDatabase, entry: NoopSyncEntry): void {
     s.insertSyncRun.run({ trigger: entry.trigger, commit: entry.commit, outcome: "unchanged", added: 0, changed: 0, archived: 0, restored: 0, invalid: entry.invalid, unchanged: entry.unchanged, message: null, at: entry.at, finished_at: new Date().toISOString() });
     s.trimSyncRuns.run();
   }).immediate();
+}
+
+export function fileStateCounts(db: SqliteDatabase): { total: number; invalid: number } {
+  const row = db.prepare("SELECT COUNT(*) AS total, COALESCE(SUM(sync_state = 'invalid'), 0) AS invalid FROM spec_files").get() as { total: number; invalid: number };
+  return { total: row.total, invalid: row.invalid };
 }
