@@ -12,6 +12,7 @@ import { registerSync } from "./commands/sync.js";
 import { registerDiff } from "./commands/diff.js";
 import { registerInit } from "./commands/init.js";
 import { registerNew } from "./commands/new.js";
+import { registerGoal } from "./commands/goal.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -29,13 +30,16 @@ Examples:
   goalops init my-agents          scaffold a repository
   goalops new goal --type objective --title "Improve reliability"
   goalops validate --format github
-  goalops diff && goalops sync`)
+  goalops diff && goalops sync
+  goalops goal list
+  goalops goal transition goal_01... active --reason "kick-off"`)
     .exitOverride();
   registerInit(program);
   registerNew(program);
   registerValidate(program);
   registerSync(program);
   registerDiff(program);
+  registerGoal(program);
   return program;
 }
 

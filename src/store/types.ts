@@ -131,6 +131,15 @@ export interface GoalRow {
   archived_at: string | null;
 }
 
+/** One goal as the database holds it: its spec (the last good version) and its runtime state. */
+export interface GoalRecord extends GoalRow {
+  spec: Record<string, unknown>;
+  content_hash: string;
+  source_commit: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface StateEventRow {
   event_id: number;
   goal_id: string;
@@ -180,6 +189,7 @@ export interface GoalOpsStore {
   appendStateEvent(event: StateEventInput & { at: string; expectedFrom: GoalStatus | null }): Promise<void>;
   listGoals(options?: { includeArchived?: boolean }): Promise<GoalRow[]>;
   goalHistory(goalId: string): Promise<StateEventRow[]>;
+  getGoal(goalId: string): Promise<GoalRecord | undefined>;
   invalidFiles(): Promise<InvalidFileRow[]>;
   recentSyncs(limit?: number): Promise<SyncHistoryEntry[]>;
   getMeta(key: string): Promise<string | null>;

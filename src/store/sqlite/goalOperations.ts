@@ -2,7 +2,7 @@
 import { canTransition } from "../../goals/stateMachine.js";
 import { InvalidInputError } from "../../errors.js";
 import type { GoalStatus } from "../../spec/types.js";
-import type { DefinitionCounts, GoalRow, InvalidFileRow, StateEventInput, StateEventRow, SyncHistoryEntry } from "../types.js";
+import type { DefinitionCounts, GoalRecord, GoalRow, InvalidFileRow, StateEventInput, StateEventRow, SyncHistoryEntry } from "../types.js";
 import type { SqliteDatabase } from "./database.js";
 import { StaleSnapshotError } from "../errors.js";
 
@@ -55,4 +55,12 @@ export function countDefinitions(db: SqliteDatabase): DefinitionCounts {
     lessons,
     rules: Object.fromEntries(rules.map((r) => [r.activation_mode, r.n])),
   };
+}
+
+export function getGoal(db: SqliteDatabase, goalId: string): GoalRecord | undefined {
+  const row = db.prepare(`SELECT goal_id, goal_type, title, parent_goal_id, owner_agent, priority, status, status_intent, intent_error, source_path,
+    archived_at, spec_json, content_hash, source_commit, created_at, updated_at FROM goal_definitions WHERE goal_id = ?`).get(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string }) | undefined;
+  if (row === undefined) return undefined;
+  const { spec_json, ...rest } = row;
+  return { ...rest, spec: JSON.parse(spec_json) as Record<string, unknown> };
 }

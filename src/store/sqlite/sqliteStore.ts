@@ -3,7 +3,7 @@ import type { GoalOpsStore, NoopSyncEntry, StateEventInput, SyncPlanWrite } from
 import type { GoalStatus } from "../../spec/types.js";
 import { openDatabase, type OpenOptions, type SqliteDatabase } from "./database.js";
 import { applySyncPlan, fileStateCounts, getMeta, setMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
-import { appendStateEvent, countDefinitions, goalHistory, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
+import { appendStateEvent, countDefinitions, getGoal, goalHistory, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
 
 export class SqliteStore implements GoalOpsStore {
   private constructor(private readonly db: SqliteDatabase) {}
@@ -32,6 +32,9 @@ export class SqliteStore implements GoalOpsStore {
   }
   async goalHistory(goalId: string) {
     return goalHistory(this.db, goalId);
+  }
+  async getGoal(goalId: string) {
+    return getGoal(this.db, goalId);
   }
   async invalidFiles() {
     return invalidFiles(this.db);
