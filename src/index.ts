@@ -12,6 +12,7 @@ import { findRepoRoot, loadConfig, type ResolvedConfig } from "./spec/config.js"
 import { problemsOf, validateRepo, type ValidationReport } from "./spec/validateRepo.js";
 import { InvalidInputError } from "./errors.js";
 import { GoalRegistry } from "./goals/goalRegistry.js";
+import { KeyResultTracker } from "./goals/krTracker.js";
 import { openStore } from "./store/openStore.js";
 import type { GoalOpsStore } from "./store/types.js";
 import { syncRepo, type SyncOptions, type SyncReport } from "./sync/syncRepo.js";
@@ -25,6 +26,7 @@ export interface OpenOptions {
 export interface GoalOps {
   readonly config: ResolvedConfig;
   readonly goals: GoalRegistry;
+  readonly keyResults: KeyResultTracker;
   /** Checks every spec file (schemas and cross-file rules). */
   validate(paths?: readonly string[]): Promise<ValidationReport>;
   /** One reconcile of the files into the database. */
@@ -48,6 +50,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
   return {
     config,
     goals: new GoalRegistry(store),
+    keyResults: new KeyResultTracker(store),
     validate: (paths = []) => validateRepo(config, configFile, paths),
     sync: (o = {}) => syncRepo(config, store, o),
     diff: (o = {}) => syncRepo(config, store, { ...o, dryRun: true }),
@@ -58,8 +61,10 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
 export { GoalOpsError, InvalidInputError, StoreError, UsageError } from "./errors.js";
 export type { GoalDetail, TransitionRequest } from "./goals/goalRegistry.js";
 export { TRANSITIONS, canTransition } from "./goals/stateMachine.js";
+export type { KeyResultHistory, KeyResultSummary, KeyResultValue, ObjectiveProgress, RecordOptions } from "./goals/krTracker.js";
+export { type Health, health, krProgress } from "./goals/krProgress.js";
 export type { ResolvedConfig } from "./spec/config.js";
 export type { ValidationReport, FileProblem } from "./spec/validateRepo.js";
 export type { SyncReport, SyncOptions } from "./sync/syncRepo.js";
-export type { GoalRecord, GoalRow, StateEventRow, SyncCounts } from "./store/types.js";
+export type { GoalRecord, GoalRow, KeyResultValueRow, StateEventRow, SyncCounts } from "./store/types.js";
 export type { GoalSpec, LessonSpec, PlaybookRuleSpec, ConfigSpec, GoalStatus, GoalType, FailureCategory } from "./spec/types.js";

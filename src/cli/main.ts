@@ -13,6 +13,7 @@ import { registerDiff } from "./commands/diff.js";
 import { registerInit } from "./commands/init.js";
 import { registerNew } from "./commands/new.js";
 import { registerGoal } from "./commands/goal.js";
+import { registerKr } from "./commands/kr.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -40,6 +41,7 @@ Examples:
   registerSync(program);
   registerDiff(program);
   registerGoal(program);
+  registerKr(program);
   return program;
 }
 

@@ -140,6 +140,16 @@ export interface GoalRecord extends GoalRow {
   updated_at: string;
 }
 
+export interface KeyResultValueRow {
+  value_id: number;
+  goal_id: string;
+  value: number;
+  recorded_at: string;
+  source: string | null;
+  run_id: string | null;
+  created_at: string;
+}
+
 export interface StateEventRow {
   event_id: number;
   goal_id: string;
@@ -190,6 +200,13 @@ export interface GoalOpsStore {
   listGoals(options?: { includeArchived?: boolean }): Promise<GoalRow[]>;
   goalHistory(goalId: string): Promise<StateEventRow[]>;
   getGoal(goalId: string): Promise<GoalRecord | undefined>;
+  /** Children of a goal (not archived), for objective progress. */
+  childGoals(goalId: string): Promise<GoalRecord[]>;
+  recordKeyResultValue(entry: { goalId: string; value: number; recordedAt: string; source: string | null; runId: string | null; at: string }): Promise<KeyResultValueRow>;
+  /** Values of one key result, oldest first. */
+  keyResultHistory(goalId: string, limit?: number): Promise<KeyResultValueRow[]>;
+  /** The latest value (by recorded_at) of each of these key results that has one. */
+  latestKeyResultValues(goalIds: readonly string[]): Promise<Map<string, KeyResultValueRow>>;
   invalidFiles(): Promise<InvalidFileRow[]>;
   recentSyncs(limit?: number): Promise<SyncHistoryEntry[]>;
   getMeta(key: string): Promise<string | null>;

@@ -1,24 +1,14 @@
 import { userInfo } from "node:os";
 import type { Command } from "commander";
-import type { GoalDetail, GoalOps } from "../../index.js";
+import type { GoalDetail } from "../../index.js";
 import { withJson, withRepo, type RepoOptions } from "../options.js";
+import { withGoalOps } from "../withGoalOps.js";
 
 interface GoalOptions extends RepoOptions {
   json?: boolean;
   all?: boolean;
   reason?: string;
   actor?: string;
-}
-
-/** Opens the library for one command and closes it after, whatever happens. */
-async function withGoalOps<T>(options: RepoOptions, action: (ops: GoalOps) => Promise<T>): Promise<T> {
-  const { openGoalOps } = await import("../../index.js");
-  const ops = await openGoalOps(options.repo === undefined ? {} : { repo: options.repo });
-  try {
-    return await action(ops);
-  } finally {
-    await ops.close();
-  }
 }
 
 function defaultActor(): string {

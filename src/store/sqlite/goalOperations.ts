@@ -2,7 +2,7 @@
 import { canTransition } from "../../goals/stateMachine.js";
 import { InvalidInputError } from "../../errors.js";
 import type { GoalStatus } from "../../spec/types.js";
-import type { DefinitionCounts, GoalRecord, GoalRow, InvalidFileRow, StateEventInput, StateEventRow, SyncHistoryEntry } from "../types.js";
+import type { DefinitionCounts, GoalRecord, GoalRow, KeyResultValueRow, InvalidFileRow, StateEventInput, StateEventRow, SyncHistoryEntry } from "../types.js";
 import type { SqliteDatabase } from "./database.js";
 import { StaleSnapshotError } from "../errors.js";
 
@@ -57,10 +57,43 @@ export function countDefinitions(db: SqliteDatabase): DefinitionCounts {
   };
 }
 
-export function getGoal(db: SqliteDatabase, goalId: string): GoalRecord | undefined {
-  const row = db.prepare(`SELECT goal_id, goal_type, title, parent_goal_id, owner_agent, priority, status, status_intent, intent_error, source_path,
-    archived_at, spec_json, content_hash, source_commit, created_at, updated_at FROM goal_definitions WHERE goal_id = ?`).get(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string }) | undefined;
-  if (row === undefined) return undefined;
+const GOAL_RECORD_COLUMNS = `goal_id, goal_type, title, parent_goal_id, owner_agent, priority, status, status_intent, intent_error, source_path,
+    archived_at, spec_json, content_hash, source_commit, created_at, updated_at`;
+
+function toRecord(row: Omit<GoalRecord, "spec"> & { spec_json: string }): GoalRecord {
   const { spec_json, ...rest } = row;
   return { ...rest, spec: JSON.parse(spec_json) as Record<string, unknown> };
+}
+
+export function getGoal(db: SqliteDatabase, goalId: string): GoalRecord | undefined {
+  const row = db.prepare(`SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE goal_id = ?`).get(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string }) | undefined;
+  return row === undefined ? undefined : toRecord(row);
+}
+
+export function childGoals(db: SqliteDatabase, goalId: string): GoalRecord[] {
+  const rows = db.prepare(`SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE parent_goal_id = ? AND archived_at IS NULL ORDER BY priority, goal_id`).all(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string })[];
+  return rows.map(toRecord);
+}
+
+export function recordKeyResultValue(db: SqliteDatabase, entry: { goalId: string; value: number; recordedAt: string; source: string | null; runId: string | null; at: string }): KeyResultValueRow {
+  return db.transaction(() => {
+    const info = db.prepare("INSERT INTO key_results (goal_id, value, recorded_at, source, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(entry.goalId, entry.value, entry.recordedAt, entry.source, entry.runId, entry.at);
+    return db.prepare("SELECT * FROM key_results WHERE value_id = ?").get(info.lastInsertRowid) as KeyResultValueRow;
+  }).immediate();
+}
+
+export function keyResultHistory(db: SqliteDatabase, goalId: string, limit: number): KeyResultValueRow[] {
+  // The latest `limit` values, returned oldest first.
+  const rows = db.prepare("SELECT * FROM key_results WHERE goal_id = ? ORDER BY recorded_at DESC, value_id DESC LIMIT ?").all(goalId, limit) as KeyResultValueRow[];
+  return rows.reverse();
+}
+
+export function latestKeyResultValues(db: SqliteDatabase, goalIds: readonly string[]): Map<string, KeyResultValueRow> {
+  const latest = new Map<string, KeyResultValueRow>();
+  const statement = db.prepare("SELECT * FROM key_results WHERE goal_id = ? ORDER BY recorded_at DESC, value_id DESC LIMIT 1");
+  for (const id of goalIds) {
+    const row = statement.get(id) as KeyResultValueRow | undefined;
+    if (row !== undefined) latest.set(id, row);
+  }
+  return latest;
 }

@@ -3,7 +3,7 @@ import type { GoalOpsStore, NoopSyncEntry, StateEventInput, SyncPlanWrite } from
 import type { GoalStatus } from "../../spec/types.js";
 import { openDatabase, type OpenOptions, type SqliteDatabase } from "./database.js";
 import { applySyncPlan, fileStateCounts, getMeta, setMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
-import { appendStateEvent, countDefinitions, getGoal, goalHistory, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
+import { appendStateEvent, childGoals, countDefinitions, getGoal, goalHistory, keyResultHistory, latestKeyResultValues, recordKeyResultValue, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
 
 export class SqliteStore implements GoalOpsStore {
   private constructor(private readonly db: SqliteDatabase) {}
@@ -35,6 +35,18 @@ export class SqliteStore implements GoalOpsStore {
   }
   async getGoal(goalId: string) {
     return getGoal(this.db, goalId);
+  }
+  async childGoals(goalId: string) {
+    return childGoals(this.db, goalId);
+  }
+  async recordKeyResultValue(entry: { goalId: string; value: number; recordedAt: string; source: string | null; runId: string | null; at: string }) {
+    return recordKeyResultValue(this.db, entry);
+  }
+  async keyResultHistory(goalId: string, limit = 1000) {
+    return keyResultHistory(this.db, goalId, limit);
+  }
+  async latestKeyResultValues(goalIds: readonly string[]) {
+    return latestKeyResultValues(this.db, goalIds);
   }
   async invalidFiles() {
     return invalidFiles(this.db);
