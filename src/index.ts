@@ -13,6 +13,7 @@ import { problemsOf, validateRepo, type ValidationReport } from "./spec/validate
 import { InvalidInputError } from "./errors.js";
 import { GoalRegistry } from "./goals/goalRegistry.js";
 import { KeyResultTracker } from "./goals/krTracker.js";
+import { RunLedger } from "./runs/runLedger.js";
 import { openStore } from "./store/openStore.js";
 import type { GoalOpsStore } from "./store/types.js";
 import { syncRepo, type SyncOptions, type SyncReport } from "./sync/syncRepo.js";
@@ -27,6 +28,7 @@ export interface GoalOps {
   readonly config: ResolvedConfig;
   readonly goals: GoalRegistry;
   readonly keyResults: KeyResultTracker;
+  readonly runs: RunLedger;
   /** Checks every spec file (schemas and cross-file rules). */
   validate(paths?: readonly string[]): Promise<ValidationReport>;
   /** One reconcile of the files into the database. */
@@ -51,6 +53,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
     config,
     goals: new GoalRegistry(store),
     keyResults: new KeyResultTracker(store),
+    runs: new RunLedger(store),
     validate: (paths = []) => validateRepo(config, configFile, paths),
     sync: (o = {}) => syncRepo(config, store, o),
     diff: (o = {}) => syncRepo(config, store, { ...o, dryRun: true }),
@@ -66,5 +69,6 @@ export { type Health, health, krProgress } from "./goals/krProgress.js";
 export type { ResolvedConfig } from "./spec/config.js";
 export type { ValidationReport, FileProblem } from "./spec/validateRepo.js";
 export type { SyncReport, SyncOptions } from "./sync/syncRepo.js";
-export type { GoalRecord, GoalRow, KeyResultValueRow, StateEventRow, SyncCounts } from "./store/types.js";
+export type { FinishRunOptions, StartRunOptions } from "./runs/runLedger.js";
+export type { RunRecord, GoalRecord, GoalRow, KeyResultValueRow, StateEventRow, SyncCounts } from "./store/types.js";
 export type { GoalSpec, LessonSpec, PlaybookRuleSpec, ConfigSpec, GoalStatus, GoalType, FailureCategory } from "./spec/types.js";

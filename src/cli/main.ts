@@ -14,6 +14,7 @@ import { registerInit } from "./commands/init.js";
 import { registerNew } from "./commands/new.js";
 import { registerGoal } from "./commands/goal.js";
 import { registerKr } from "./commands/kr.js";
+import { registerRun } from "./commands/run.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -42,6 +43,7 @@ Examples:
   registerDiff(program);
   registerGoal(program);
   registerKr(program);
+  registerRun(program);
   return program;
 }
 

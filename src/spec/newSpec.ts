@@ -4,14 +4,12 @@
  */
 import { relative, dirname, join, sep } from "node:path";
 import { Document } from "yaml";
-import { monotonicFactory } from "ulid";
+import { type IdPrefix, newPrefixedId } from "../ids.js";
 import { KINDS, type ObjectKind } from "./kinds.js";
-
-const nextUlid = monotonicFactory();
 
 /** A fresh prefixed id: goal_, les_ or rule_ followed by a ULID. */
 export function newId(kind: ObjectKind): string {
-  return `${KINDS[kind].idPrefix}${nextUlid()}`;
+  return newPrefixedId(KINDS[kind].idPrefix as IdPrefix);
 }
 
 /** The `# yaml-language-server: $schema=...` comment for a file at `filePath` in a repo whose schemas are in `schemasDir`. */

@@ -150,6 +150,60 @@ export interface KeyResultValueRow {
   created_at: string;
 }
 
+export type RunState = "running" | "checkpointed" | "finished" | "interrupted";
+
+/** A run as the ledger holds it (PRD section 5), list-valued columns parsed. */
+export interface RunRecord {
+  run_id: string;
+  goal_id: string;
+  job_id: string | null;
+  attempt: number;
+  plan_summary: string | null;
+  actions_taken: string[];
+  verifier_status: "passed" | "failed" | "skipped" | null;
+  local_outcome: "succeeded" | "failed" | "partial" | null;
+  business_outcome: "improved" | "neutral" | "degraded" | "unknown";
+  failure_category: string | null;
+  metrics_before: Record<string, number | null> | null;
+  metrics_after: Record<string, number | null> | null;
+  duration_seconds: number | null;
+  checkpoint_ref: string | null;
+  run_state: RunState;
+  idempotency_key: string | null;
+  notes: string | null;
+  lesson_candidates: string[];
+  context_lessons: string[];
+  context_rules: { rule_id: string; activation_mode: string }[];
+  started_at: string;
+  finished_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RunStart {
+  runId: string;
+  goalId: string;
+  jobId: string | null;
+  planSummary: string | null;
+  idempotencyKey: string | null;
+  metricsBefore: Record<string, number | null>;
+  contextLessons: string[];
+  contextRules: { rule_id: string; activation_mode: string }[];
+  at: string;
+}
+
+export interface RunFinish {
+  runId: string;
+  outcome: "succeeded" | "failed" | "partial";
+  verifier: "passed" | "failed" | "skipped" | null;
+  failureCategory: string | null;
+  actions: string[];
+  notes: string | null;
+  lessonCandidates: string[];
+  metricsAfter: Record<string, number | null>;
+  at: string;
+}
+
 export interface StateEventRow {
   event_id: number;
   goal_id: string;
@@ -200,6 +254,15 @@ export interface GoalOpsStore {
   listGoals(options?: { includeArchived?: boolean }): Promise<GoalRow[]>;
   goalHistory(goalId: string): Promise<StateEventRow[]>;
   getGoal(goalId: string): Promise<GoalRecord | undefined>;
+  /** Starts a run; with an idempotency key already used, returns that run instead (`existing: true`). */
+  startRun(start: RunStart): Promise<{ run: RunRecord; existing: boolean }>;
+  /** Finishes a running or checkpointed run; throws InvalidInputError if it is not (already finished). */
+  finishRun(finish: RunFinish): Promise<RunRecord>;
+  checkpointRun(entry: { runId: string; ref: string; at: string }): Promise<RunRecord>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Active, live lessons and live playbook rules that apply to a goal type. */
+  contextCandidates(goalType: string): Promise<{ lessons: { lesson_id: string; action_type: string; lesson_text: string; review_by: string | null }[]; rules: { rule_id: string; title: string; applies_to_action_type: string; rule_text: string; activation_mode: "shadow" | "canary" | "full"; canary_share: number | null }[] }>;
+  listRuns(filter: { goalId?: string; limit: number }): Promise<RunRecord[]>;
   /** Children of a goal (not archived), for objective progress. */
   childGoals(goalId: string): Promise<GoalRecord[]>;
   recordKeyResultValue(entry: { goalId: string; value: number; recordedAt: string; source: string | null; runId: string | null; at: string }): Promise<KeyResultValueRow>;

@@ -1,4 +1,6 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
+import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, startRun } from "./runOperations.js";
+import type { RunFinish, RunStart } from "../types.js";
 import type { GoalOpsStore, NoopSyncEntry, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
 import { openDatabase, type OpenOptions, type SqliteDatabase } from "./database.js";
@@ -35,6 +37,24 @@ export class SqliteStore implements GoalOpsStore {
   }
   async getGoal(goalId: string) {
     return getGoal(this.db, goalId);
+  }
+  async startRun(start: RunStart) {
+    return startRun(this.db, start);
+  }
+  async finishRun(finish: RunFinish) {
+    return finishRun(this.db, finish);
+  }
+  async checkpointRun(entry: { runId: string; ref: string; at: string }) {
+    return checkpointRun(this.db, entry);
+  }
+  async contextCandidates(goalType: string) {
+    return contextCandidates(this.db, goalType);
+  }
+  async getRun(runId: string) {
+    return getRun(this.db, runId);
+  }
+  async listRuns(filter: { goalId?: string; limit: number }) {
+    return listRuns(this.db, filter);
   }
   async childGoals(goalId: string) {
     return childGoals(this.db, goalId);

@@ -1,0 +1,126 @@
+/**
+ * The run ledger (PRD section 5): every attempt at a goal is a run, started and finished through
+ * here. A run records the key-result values before and after, its duration, its attempt number,
+ * and the lessons and playbook rules its context held (for crediting outcomes to them later).
+ */
+import { InvalidInputError } from "../errors.js";
+import { newPrefixedId } from "../ids.js";
+import { FAILURE_CATEGORIES } from "../spec/types.js";
+import type { GoalOpsStore, GoalRecord, RunRecord } from "../store/types.js";
+import { inCanary } from "./canary.js";
+
+export const LOCAL_OUTCOMES = ["succeeded", "failed", "partial"] as const;
+export const VERIFIER_STATUSES = ["passed", "failed", "skipped"] as const;
+
+export interface StartRunOptions {
+  jobId?: string;
+  plan?: string;
+  /** A repeated key returns the run it started the first time, instead of a new one. */
+  idempotencyKey?: string;
+}
+
+export interface FinishRunOptions {
+  outcome: string;
+  verifier?: string;
+  failureCategory?: string;
+  actions?: string[];
+  notes?: string;
+  lessonCandidates?: string[];
+}
+
+export class RunLedger {
+  constructor(private readonly store: GoalOpsStore, private readonly now: () => Date = () => new Date()) {}
+
+  async start(goalId: string, options: StartRunOptions = {}): Promise<RunRecord & { existing: boolean }> {
+    const goal = await this.store.getGoal(goalId);
+    if (goal === undefined) throw new InvalidInputError("goal.not_found", `no goal '${goalId}' in the database; run 'goalops sync' if its file is new`, { field: "goal_id" });
+    if (goal.archived_at !== null) throw new InvalidInputError("run.goal_archived", `goal ${goalId} is archived; runs cannot be started on it`, { field: "goal_id" });
+    const runId = newPrefixedId("grun_");
+    const context = await this.contextFor(goal, runId);
+    const { run, existing } = await this.store.startRun({
+      runId,
+      goalId,
+      jobId: options.jobId ?? null,
+      planSummary: options.plan ?? null,
+      idempotencyKey: options.idempotencyKey ?? null,
+      metricsBefore: await this.metricsOf(goal),
+      contextLessons: context.lessons,
+      contextRules: context.rules,
+      at: this.now().toISOString(),
+    });
+    return { ...run, existing };
+  }
+
+  async finish(runId: string, options: FinishRunOptions): Promise<RunRecord> {
+    const outcome = oneOf(options.outcome, LOCAL_OUTCOMES, "outcome");
+    const verifier = options.verifier === undefined ? null : oneOf(options.verifier, VERIFIER_STATUSES, "verifier");
+    const failureCategory = options.failureCategory === undefined ? null : oneOf(options.failureCategory, FAILURE_CATEGORIES, "failure_category");
+    if (failureCategory !== null && outcome === "succeeded") {
+      throw new InvalidInputError("run.failure_on_success", "a succeeded run has no failure category; use --outcome partial or failed", { field: "failure_category" });
+    }
+    const run = await this.store.getRun(runId);
+    if (run === undefined) throw new InvalidInputError("run.not_found", `no run '${runId}'`, { field: "run_id" });
+    const goal = (await this.store.getGoal(run.goal_id)) as GoalRecord;
+    return this.store.finishRun({
+      runId,
+      outcome,
+      verifier,
+      failureCategory,
+      actions: options.actions ?? [],
+      notes: options.notes ?? null,
+      lessonCandidates: options.lessonCandidates ?? [],
+      metricsAfter: await this.metricsOf(goal),
+      at: this.now().toISOString(),
+    });
+  }
+
+  checkpoint(runId: string, ref: string): Promise<RunRecord> {
+    if (ref.trim() === "") throw new InvalidInputError("run.empty_ref", "a checkpoint needs a resume pointer (--ref)", { field: "ref" });
+    return this.store.checkpointRun({ runId, ref, at: this.now().toISOString() });
+  }
+
+  async show(runId: string): Promise<RunRecord> {
+    const run = await this.store.getRun(runId);
+    if (run === undefined) throw new InvalidInputError("run.not_found", `no run '${runId}'`, { field: "run_id" });
+    return run;
+  }
+
+  list(filter: { goalId?: string; limit?: number } = {}): Promise<RunRecord[]> {
+    return this.store.listRuns({ ...(filter.goalId !== undefined ? { goalId: filter.goalId } : {}), limit: filter.limit ?? 50 });
+  }
+
+  /**
+   * The key results a goal's work moves: itself (a key result), its key results (an objective),
+   * its parent (an initiative under a key result), or its parent objective's key results.
+   */
+  private async relatedKeyResults(goal: GoalRecord): Promise<string[]> {
+    if (goal.goal_type === "key_result") return [goal.goal_id];
+    const children = async (id: string) => (await this.store.childGoals(id)).filter((g) => g.goal_type === "key_result").map((g) => g.goal_id);
+    if (goal.goal_type === "objective") return children(goal.goal_id);
+    if (goal.parent_goal_id === null) return [];
+    const parent = await this.store.getGoal(goal.parent_goal_id);
+    if (parent === undefined) return [];
+    if (parent.goal_type === "key_result") return [parent.goal_id];
+    return parent.goal_type === "objective" ? children(parent.goal_id) : [];
+  }
+
+  private async metricsOf(goal: GoalRecord): Promise<Record<string, number | null>> {
+    const ids = await this.relatedKeyResults(goal);
+    const latest = await this.store.latestKeyResultValues(ids);
+    return Object.fromEntries(ids.map((id) => [id, latest.get(id)?.value ?? null]));
+  }
+
+  /** The lessons and rules a run's context holds: active lessons of its goal type, full rules, and canary rules this run draws. */
+  private async contextFor(goal: GoalRecord, runId: string) {
+    const candidates = await this.store.contextCandidates(goal.goal_type);
+    const rules = candidates.rules
+      .filter((r) => r.activation_mode === "full" || (r.activation_mode === "canary" && inCanary(runId, r.rule_id, r.canary_share)))
+      .map((r) => ({ rule_id: r.rule_id, activation_mode: r.activation_mode }));
+    return { lessons: candidates.lessons.map((l) => l.lesson_id), rules };
+  }
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], field: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new InvalidInputError(`run.bad_${field}`, `${field} '${value}' is not one of: ${allowed.join(", ")}`, { field });
+  return value as T;
+}
