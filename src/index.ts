@@ -14,6 +14,7 @@ import { InvalidInputError } from "./errors.js";
 import { GoalRegistry } from "./goals/goalRegistry.js";
 import { KeyResultTracker } from "./goals/krTracker.js";
 import { RunLedger } from "./runs/runLedger.js";
+import { OpenLoops } from "./runs/openLoops.js";
 import { openStore } from "./store/openStore.js";
 import type { GoalOpsStore } from "./store/types.js";
 import { syncRepo, type SyncOptions, type SyncReport } from "./sync/syncRepo.js";
@@ -29,6 +30,7 @@ export interface GoalOps {
   readonly goals: GoalRegistry;
   readonly keyResults: KeyResultTracker;
   readonly runs: RunLedger;
+  readonly loops: OpenLoops;
   /** Checks every spec file (schemas and cross-file rules). */
   validate(paths?: readonly string[]): Promise<ValidationReport>;
   /** One reconcile of the files into the database. */
@@ -54,6 +56,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
     goals: new GoalRegistry(store),
     keyResults: new KeyResultTracker(store),
     runs: new RunLedger(store),
+    loops: new OpenLoops(store),
     validate: (paths = []) => validateRepo(config, configFile, paths),
     sync: (o = {}) => syncRepo(config, store, o),
     diff: (o = {}) => syncRepo(config, store, { ...o, dryRun: true }),
@@ -70,5 +73,6 @@ export type { ResolvedConfig } from "./spec/config.js";
 export type { ValidationReport, FileProblem } from "./spec/validateRepo.js";
 export type { SyncReport, SyncOptions } from "./sync/syncRepo.js";
 export type { FinishRunOptions, StartRunOptions } from "./runs/runLedger.js";
-export type { RunRecord, GoalRecord, GoalRow, KeyResultValueRow, StateEventRow, SyncCounts } from "./store/types.js";
+export type { AddLoopOptions } from "./runs/openLoops.js";
+export type { OpenLoopRecord, RunRecord, GoalRecord, GoalRow, KeyResultValueRow, StateEventRow, SyncCounts } from "./store/types.js";
 export type { GoalSpec, LessonSpec, PlaybookRuleSpec, ConfigSpec, GoalStatus, GoalType, FailureCategory } from "./spec/types.js";

@@ -15,6 +15,7 @@ import { registerNew } from "./commands/new.js";
 import { registerGoal } from "./commands/goal.js";
 import { registerKr } from "./commands/kr.js";
 import { registerRun } from "./commands/run.js";
+import { registerLoop } from "./commands/loop.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -44,6 +45,7 @@ Examples:
   registerGoal(program);
   registerKr(program);
   registerRun(program);
+  registerLoop(program);
   return program;
 }
 

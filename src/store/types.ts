@@ -204,6 +204,23 @@ export interface RunFinish {
   at: string;
 }
 
+export type LoopKind = "retry" | "clarification" | "follow_up";
+
+export interface OpenLoopRecord {
+  loop_id: string;
+  goal_id: string | null;
+  run_id: string | null;
+  kind: LoopKind;
+  description: string;
+  loop_state: "open" | "resolved";
+  due_at: string | null;
+  attempts: number;
+  created_at: string;
+  updated_at: string;
+  resolved_at: string | null;
+  resolution: string | null;
+}
+
 export interface StateEventRow {
   event_id: number;
   goal_id: string;
@@ -260,6 +277,10 @@ export interface GoalOpsStore {
   finishRun(finish: RunFinish): Promise<RunRecord>;
   checkpointRun(entry: { runId: string; ref: string; at: string }): Promise<RunRecord>;
   getRun(runId: string): Promise<RunRecord | undefined>;
+  addLoop(loop: { loopId: string; goalId: string | null; runId: string | null; kind: LoopKind; description: string; dueAt: string | null; at: string }): Promise<OpenLoopRecord>;
+  listLoops(filter: { goalId?: string; includeResolved: boolean }): Promise<OpenLoopRecord[]>;
+  /** Resolves an open loop; throws InvalidInputError if it is unknown or already resolved. */
+  resolveLoop(entry: { loopId: string; resolution: string | null; at: string }): Promise<OpenLoopRecord>;
   /** Active, live lessons and live playbook rules that apply to a goal type. */
   contextCandidates(goalType: string): Promise<{ lessons: { lesson_id: string; action_type: string; lesson_text: string; review_by: string | null }[]; rules: { rule_id: string; title: string; applies_to_action_type: string; rule_text: string; activation_mode: "shadow" | "canary" | "full"; canary_share: number | null }[] }>;
   listRuns(filter: { goalId?: string; limit: number }): Promise<RunRecord[]>;

@@ -1,6 +1,7 @@
 /** Every migration, in order. Forward-only: a released migration is never edited, only followed. */
 import * as m001 from "./001_initial.js";
 import * as m002 from "./002_file_signatures.js";
+import * as m003 from "./003_loop_resolution.js";
 
 export interface Migration {
   version: number;
@@ -11,4 +12,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: m001.name, sql: m001.sql },
   { version: 2, name: m002.name, sql: m002.sql },
+  { version: 3, name: m003.name, sql: m003.sql },
 ];

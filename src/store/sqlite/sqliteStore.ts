@@ -1,6 +1,7 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, startRun } from "./runOperations.js";
-import type { RunFinish, RunStart } from "../types.js";
+import type { LoopKind, RunFinish, RunStart } from "../types.js";
+import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
 import { openDatabase, type OpenOptions, type SqliteDatabase } from "./database.js";
@@ -46,6 +47,15 @@ export class SqliteStore implements GoalOpsStore {
   }
   async checkpointRun(entry: { runId: string; ref: string; at: string }) {
     return checkpointRun(this.db, entry);
+  }
+  async addLoop(loop: { loopId: string; goalId: string | null; runId: string | null; kind: LoopKind; description: string; dueAt: string | null; at: string }) {
+    return addLoop(this.db, loop);
+  }
+  async listLoops(filter: { goalId?: string; includeResolved: boolean }) {
+    return listLoops(this.db, filter);
+  }
+  async resolveLoop(entry: { loopId: string; resolution: string | null; at: string }) {
+    return resolveLoop(this.db, entry);
   }
   async contextCandidates(goalType: string) {
     return contextCandidates(this.db, goalType);
