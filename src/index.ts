@@ -15,6 +15,7 @@ import { GoalRegistry } from "./goals/goalRegistry.js";
 import { KeyResultTracker } from "./goals/krTracker.js";
 import { RunLedger } from "./runs/runLedger.js";
 import { OpenLoops } from "./runs/openLoops.js";
+import { type AgentContext, buildContext } from "./goals/agentContext.js";
 import { openStore } from "./store/openStore.js";
 import type { GoalOpsStore } from "./store/types.js";
 import { syncRepo, type SyncOptions, type SyncReport } from "./sync/syncRepo.js";
@@ -31,6 +32,8 @@ export interface GoalOps {
   readonly keyResults: KeyResultTracker;
   readonly runs: RunLedger;
   readonly loops: OpenLoops;
+  /** What an agent working on a goal should know; `runId` draws the canary rules of that run. */
+  context(goalId: string, options?: { runId?: string; agent?: string }): Promise<AgentContext>;
   /** Checks every spec file (schemas and cross-file rules). */
   validate(paths?: readonly string[]): Promise<ValidationReport>;
   /** One reconcile of the files into the database. */
@@ -51,10 +54,12 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
   const config = loaded.config;
   const configFile = loaded.file;
   const store: GoalOpsStore = openStore(config);
+  const keyResults = new KeyResultTracker(store);
   return {
     config,
     goals: new GoalRegistry(store),
-    keyResults: new KeyResultTracker(store),
+    keyResults,
+    context: (goalId, o = {}) => buildContext(store, keyResults, goalId, o),
     runs: new RunLedger(store),
     loops: new OpenLoops(store),
     validate: (paths = []) => validateRepo(config, configFile, paths),
@@ -74,5 +79,6 @@ export type { ValidationReport, FileProblem } from "./spec/validateRepo.js";
 export type { SyncReport, SyncOptions } from "./sync/syncRepo.js";
 export type { FinishRunOptions, StartRunOptions } from "./runs/runLedger.js";
 export type { AddLoopOptions } from "./runs/openLoops.js";
+export { type AgentContext, contextMarkdown } from "./goals/agentContext.js";
 export type { OpenLoopRecord, RunRecord, GoalRecord, GoalRow, KeyResultValueRow, StateEventRow, SyncCounts } from "./store/types.js";
 export type { GoalSpec, LessonSpec, PlaybookRuleSpec, ConfigSpec, GoalStatus, GoalType, FailureCategory } from "./spec/types.js";

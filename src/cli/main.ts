@@ -16,6 +16,7 @@ import { registerGoal } from "./commands/goal.js";
 import { registerKr } from "./commands/kr.js";
 import { registerRun } from "./commands/run.js";
 import { registerLoop } from "./commands/loop.js";
+import { registerContext } from "./commands/context.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -46,6 +47,7 @@ Examples:
   registerKr(program);
   registerRun(program);
   registerLoop(program);
+  registerContext(program);
   return program;
 }
 

@@ -54,6 +54,12 @@ export class KeyResultTracker {
     return this.summarize(goal, (await this.store.latestKeyResultValues([goalId])).get(goalId) ?? null);
   }
 
+  /** A key result's latest value, progress and health. */
+  async summary(goalId: string): Promise<KeyResultSummary> {
+    const goal = await this.requireKeyResult(goalId);
+    return this.summarize(goal, (await this.store.latestKeyResultValues([goalId])).get(goalId) ?? null);
+  }
+
   async history(goalId: string, limit = 1000): Promise<KeyResultHistory> {
     const goal = await this.requireKeyResult(goalId);
     const signal = signalOf(goal);

@@ -7,7 +7,7 @@ import { InvalidInputError } from "../errors.js";
 import { newPrefixedId } from "../ids.js";
 import { FAILURE_CATEGORIES } from "../spec/types.js";
 import type { GoalOpsStore, GoalRecord, RunRecord } from "../store/types.js";
-import { inCanary } from "./canary.js";
+import { selectApplicable } from "../goals/agentContext.js";
 
 export const LOCAL_OUTCOMES = ["succeeded", "failed", "partial"] as const;
 export const VERIFIER_STATUSES = ["passed", "failed", "skipped"] as const;
@@ -110,13 +110,10 @@ export class RunLedger {
     return Object.fromEntries(ids.map((id) => [id, latest.get(id)?.value ?? null]));
   }
 
-  /** The lessons and rules a run's context holds: active lessons of its goal type, full rules, and canary rules this run draws. */
+  /** The lessons and rules a run's context holds: the same selection `goalops context --run` shows. */
   private async contextFor(goal: GoalRecord, runId: string) {
-    const candidates = await this.store.contextCandidates(goal.goal_type);
-    const rules = candidates.rules
-      .filter((r) => r.activation_mode === "full" || (r.activation_mode === "canary" && inCanary(runId, r.rule_id, r.canary_share)))
-      .map((r) => ({ rule_id: r.rule_id, activation_mode: r.activation_mode }));
-    return { lessons: candidates.lessons.map((l) => l.lesson_id), rules };
+    const { lessons, rules } = selectApplicable(goal, await this.store.contextCandidates(goal.goal_type), runId);
+    return { lessons: lessons.map((l) => l.lesson_id), rules: rules.map((r) => ({ rule_id: r.rule_id, activation_mode: r.activation_mode })) };
   }
 }
 
