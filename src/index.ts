@@ -16,6 +16,7 @@ import { KeyResultTracker } from "./goals/krTracker.js";
 import { RunLedger } from "./runs/runLedger.js";
 import { OpenLoops } from "./runs/openLoops.js";
 import { type AgentContext, buildContext } from "./goals/agentContext.js";
+import { buildStatus, type StatusReport } from "./goals/statusReport.js";
 import { openStore } from "./store/openStore.js";
 import type { GoalOpsStore } from "./store/types.js";
 import { syncRepo, type SyncOptions, type SyncReport } from "./sync/syncRepo.js";
@@ -34,6 +35,8 @@ export interface GoalOps {
   readonly loops: OpenLoops;
   /** What an agent working on a goal should know; `runId` draws the canary rules of that run. */
   context(goalId: string, options?: { runId?: string; agent?: string }): Promise<AgentContext>;
+  /** The goal tree with status, health and progress; recent runs; files that failed the last sync. */
+  status(options?: { recentRuns?: number }): Promise<StatusReport>;
   /** Checks every spec file (schemas and cross-file rules). */
   validate(paths?: readonly string[]): Promise<ValidationReport>;
   /** One reconcile of the files into the database. */
@@ -60,6 +63,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
     goals: new GoalRegistry(store),
     keyResults,
     context: (goalId, o = {}) => buildContext(store, keyResults, goalId, o),
+    status: (o = {}) => buildStatus(store, keyResults, o),
     runs: new RunLedger(store),
     loops: new OpenLoops(store),
     validate: (paths = []) => validateRepo(config, configFile, paths),
@@ -80,5 +84,6 @@ export type { SyncReport, SyncOptions } from "./sync/syncRepo.js";
 export type { FinishRunOptions, StartRunOptions } from "./runs/runLedger.js";
 export type { AddLoopOptions } from "./runs/openLoops.js";
 export { type AgentContext, contextMarkdown } from "./goals/agentContext.js";
+export type { StatusNode, StatusReport } from "./goals/statusReport.js";
 export type { OpenLoopRecord, RunRecord, GoalRecord, GoalRow, KeyResultValueRow, StateEventRow, SyncCounts } from "./store/types.js";
 export type { GoalSpec, LessonSpec, PlaybookRuleSpec, ConfigSpec, GoalStatus, GoalType, FailureCategory } from "./spec/types.js";

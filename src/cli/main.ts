@@ -17,6 +17,7 @@ import { registerKr } from "./commands/kr.js";
 import { registerRun } from "./commands/run.js";
 import { registerLoop } from "./commands/loop.js";
 import { registerContext } from "./commands/context.js";
+import { registerStatus } from "./commands/status.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -48,6 +49,7 @@ Examples:
   registerRun(program);
   registerLoop(program);
   registerContext(program);
+  registerStatus(program);
   return program;
 }
 

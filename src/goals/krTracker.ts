@@ -84,7 +84,8 @@ export class KeyResultTracker {
     };
   }
 
-  private summarize(goal: GoalRecord, latestRow: KeyResultValueRow | null): KeyResultSummary {
+  /** Progress and health of a key result from its record and latest value (no database access). */
+  summarize(goal: GoalRecord, latestRow: KeyResultValueRow | null): KeyResultSummary {
     const signal = signalOf(goal);
     const latest = latestRow === null ? null : { ...latestRow, progress: krProgress(signal, latestRow.value) };
     const progress = latest?.progress ?? null;

@@ -271,6 +271,8 @@ export interface GoalOpsStore {
   listGoals(options?: { includeArchived?: boolean }): Promise<GoalRow[]>;
   goalHistory(goalId: string): Promise<StateEventRow[]>;
   getGoal(goalId: string): Promise<GoalRecord | undefined>;
+  /** Every goal that is not archived, with its spec. */
+  liveGoalRecords(): Promise<GoalRecord[]>;
   /** Starts a run; with an idempotency key already used, returns that run instead (`existing: true`). */
   startRun(start: RunStart): Promise<{ run: RunRecord; existing: boolean }>;
   /** Finishes a running or checkpointed run; throws InvalidInputError if it is not (already finished). */

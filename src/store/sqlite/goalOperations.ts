@@ -70,6 +70,11 @@ export function getGoal(db: SqliteDatabase, goalId: string): GoalRecord | undefi
   return row === undefined ? undefined : toRecord(row);
 }
 
+export function liveGoalRecords(db: SqliteDatabase): GoalRecord[] {
+  const rows = db.prepare(`SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE archived_at IS NULL ORDER BY priority, title, goal_id`).all() as (Omit<GoalRecord, "spec"> & { spec_json: string })[];
+  return rows.map(toRecord);
+}
+
 export function childGoals(db: SqliteDatabase, goalId: string): GoalRecord[] {
   const rows = db.prepare(`SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE parent_goal_id = ? AND archived_at IS NULL ORDER BY priority, goal_id`).all(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string })[];
   return rows.map(toRecord);

@@ -1,0 +1,76 @@
+/**
+ * `goalops status`: the goal tree with runtime status, health and key-result progress, recent
+ * runs, files that failed the last sync, and where the last sync stands.
+ */
+import type { GoalOpsStore, GoalRecord, InvalidFileRow, RunRecord } from "../store/types.js";
+import { type Health, worstHealth } from "./krProgress.js";
+import type { KeyResultSummary, KeyResultTracker } from "./krTracker.js";
+
+export interface StatusNode {
+  goal_id: string;
+  goal_type: string;
+  title: string;
+  status: string;
+  priority: number;
+  intent_error: string | null;
+  /** Key results: their own; objectives: the mean of their key results'; others: null. */
+  progress: number | null;
+  health: Health;
+  children: StatusNode[];
+}
+
+export interface StatusReport {
+  goals: StatusNode[];
+  counts: Record<string, number>;
+  recentRuns: Pick<RunRecord, "run_id" | "goal_id" | "run_state" | "local_outcome" | "failure_category" | "started_at">[];
+  invalidFiles: InvalidFileRow[];
+  sync: { lastAppliedCommit: string | null; lastAppliedAt: string | null; lastAttemptedCommit: string | null; lastAttemptedAt: string | null };
+}
+
+export async function buildStatus(store: GoalOpsStore, tracker: KeyResultTracker, options: { recentRuns?: number } = {}): Promise<StatusReport> {
+  const goals = await store.liveGoalRecords();
+  const byId = new Map(goals.map((g) => [g.goal_id, g]));
+  const krs = goals.filter((g) => g.goal_type === "key_result");
+  const latest = await store.latestKeyResultValues(krs.map((k) => k.goal_id));
+  const krSummary = new Map<string, KeyResultSummary>(krs.map((k) => [k.goal_id, tracker.summarize(k, latest.get(k.goal_id) ?? null)]));
+
+  const children = new Map<string, GoalRecord[]>();
+  const roots: GoalRecord[] = [];
+  for (const g of goals) {
+    if (g.parent_goal_id !== null && byId.has(g.parent_goal_id)) children.set(g.parent_goal_id, [...(children.get(g.parent_goal_id) ?? []), g]);
+    else roots.push(g);
+  }
+  const toNode = (g: GoalRecord, depth: number): StatusNode => {
+    const kids = depth > 50 ? [] : (children.get(g.goal_id) ?? []).map((c) => toNode(c, depth + 1));
+    let progress: number | null = null;
+    let health: Health = "unknown";
+    if (g.goal_type === "key_result") {
+      const s = krSummary.get(g.goal_id);
+      progress = s?.progress ?? null;
+      health = s?.health ?? "unknown";
+    } else if (g.goal_type === "objective") {
+      const krKids = kids.filter((k) => k.goal_type === "key_result");
+      const measured = krKids.flatMap((k) => (k.progress === null ? [] : [k.progress]));
+      progress = measured.length === 0 ? null : measured.reduce((a, b) => a + b, 0) / measured.length;
+      health = worstHealth(krKids.map((k) => k.health));
+    }
+    return { goal_id: g.goal_id, goal_type: g.goal_type, title: g.title, status: g.status, priority: g.priority, intent_error: g.intent_error, progress, health, children: kids };
+  };
+
+  const counts: Record<string, number> = {};
+  for (const g of goals) counts[g.status] = (counts[g.status] ?? 0) + 1;
+  const recentRuns = (await store.listRuns({ limit: options.recentRuns ?? 10 })).map(({ run_id, goal_id, run_state, local_outcome, failure_category, started_at }) => ({ run_id, goal_id, run_state, local_outcome, failure_category, started_at }));
+  const meta = async (key: string) => store.getMeta(key);
+  return {
+    goals: roots.map((r) => toNode(r, 0)),
+    counts,
+    recentRuns,
+    invalidFiles: await store.invalidFiles(),
+    sync: {
+      lastAppliedCommit: await meta("last_applied_commit"),
+      lastAppliedAt: await meta("last_applied_at"),
+      lastAttemptedCommit: await meta("last_attempted_commit"),
+      lastAttemptedAt: await meta("last_attempted_at"),
+    },
+  };
+}
