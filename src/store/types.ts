@@ -271,6 +271,8 @@ export interface GoalOpsStore {
   listGoals(options?: { includeArchived?: boolean }): Promise<GoalRow[]>;
   goalHistory(goalId: string): Promise<StateEventRow[]>;
   getGoal(goalId: string): Promise<GoalRecord | undefined>;
+  /** Goals (not archived) that list this goal among their dependencies. */
+  dependentGoals(goalId: string): Promise<GoalRecord[]>;
   /** Every goal that is not archived, with its spec. */
   liveGoalRecords(): Promise<GoalRecord[]>;
   /** Starts a run; with an idempotency key already used, returns that run instead (`existing: true`). */

@@ -3,6 +3,7 @@
  * Pure: data in, data out; `sync` applies the plan, `diff` prints it.
  */
 import { TRANSITIONS, pathToStatus } from "../goals/stateMachine.js";
+import { dependencyBlockReason, unmetDependencies } from "../goals/dependencies.js";
 import type { ObjectKind } from "../spec/kinds.js";
 import type { SpecProblem } from "../spec/parseYaml.js";
 import type { SpecFile } from "../spec/specFile.js";
@@ -60,6 +61,9 @@ export function reconcilePlan(input: PlanInput): ReconcileResult {
   const counts = { added: 0, changed: 0, archived: 0, restored: 0, invalid: 0, unchanged: 0 };
   /** Ids still declared by a file (valid or not): never archived. */
   const declared = new Set<string>();
+  // A dependency's status: as stored, or 'planned' for a goal this sync adds (no intent completes a goal).
+  const validIds = new Set(input.files.flatMap((f) => (f.ok && f.id !== undefined ? [f.id] : [])));
+  const statusOf = (id: string): GoalStatus | undefined => snapshot.objects.get(id)?.status ?? (validIds.has(id) ? "planned" : undefined);
 
   for (const file of input.files) {
     const kind = file.kind as ObjectKind;
@@ -110,8 +114,16 @@ export function reconcilePlan(input: PlanInput): ReconcileResult {
       const wantsIntent = intent !== null && (existing === undefined || existing.archived || intent !== (existing.statusIntent ?? null));
       // Undefined leaves a recorded intent error as it is: the intent did not change, neither did its reachability.
       let intentError: string | null | undefined = wantsIntent ? null : undefined;
+      let holdReason: string | undefined;
       if (wantsIntent && intent !== null) {
-        const path = pathToStatus(status, intent);
+        let target: GoalStatus = intent;
+        const unmet = intent === "active" ? unmetDependencies((file.data.dependencies as string[] | undefined) ?? [], statusOf) : [];
+        if (unmet.length > 0) {
+          // Active is asked for, but dependencies are not completed: held (or kept) blocked with the reason.
+          target = "blocked";
+          holdReason = `${dependencyBlockReason(unmet)} (status intent 'active' in ${file.path})`;
+        }
+        const path = target === status ? [] : pathToStatus(status, target);
         if (path === undefined) {
           intentError = `status intent '${intent}' cannot be reached from '${status}' (legal next states: ${TRANSITIONS[status].join(", ")})`;
         } else {
@@ -122,7 +134,11 @@ export function reconcilePlan(input: PlanInput): ReconcileResult {
         }
       }
       transitions.forEach((t, i) => {
-        const reason = i === 0 && change === "added" ? `created from ${file.path}` : i === 0 && change === "restored" ? `file ${file.path} restored` : `status intent '${intent}' in ${file.path}`;
+        const reason =
+          i === 0 && change === "added" ? `created from ${file.path}`
+          : i === 0 && change === "restored" ? `file ${file.path} restored`
+          : t.to === "blocked" && holdReason !== undefined ? holdReason
+          : `status intent '${intent}' in ${file.path}`;
         stateEvents.push({ goalId: id, from: t.from, to: t.to, actor, reason });
       });
       Object.assign(upsert, { status, expectedStatus: existing === undefined ? null : (existing.status ?? null), statusIntent: intent, intentError });

@@ -75,6 +75,12 @@ export function liveGoalRecords(db: SqliteDatabase): GoalRecord[] {
   return rows.map(toRecord);
 }
 
+export function dependentGoals(db: SqliteDatabase, goalId: string): GoalRecord[] {
+  const rows = db.prepare(`SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE archived_at IS NULL
+    AND EXISTS (SELECT 1 FROM json_each(goal_definitions.dependencies) WHERE json_each.value = ?) ORDER BY priority, goal_id`).all(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string })[];
+  return rows.map(toRecord);
+}
+
 export function childGoals(db: SqliteDatabase, goalId: string): GoalRecord[] {
   const rows = db.prepare(`SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE parent_goal_id = ? AND archived_at IS NULL ORDER BY priority, goal_id`).all(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string })[];
   return rows.map(toRecord);
