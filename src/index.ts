@@ -81,7 +81,7 @@ export { type Health, health, krProgress } from "./goals/krProgress.js";
 export type { ResolvedConfig } from "./spec/config.js";
 export type { ValidationReport, FileProblem } from "./spec/validateRepo.js";
 export type { SyncReport, SyncOptions } from "./sync/syncRepo.js";
-export type { FinishRunOptions, StartRunOptions } from "./runs/runLedger.js";
+export type { FinishedRunInput, FinishRunOptions, StartRunOptions } from "./runs/runLedger.js";
 export type { AddLoopOptions } from "./runs/openLoops.js";
 export { type AgentContext, contextMarkdown } from "./goals/agentContext.js";
 export type { StatusNode, StatusReport } from "./goals/statusReport.js";

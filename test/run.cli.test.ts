@@ -102,6 +102,26 @@ describe("goalops run", () => {
     expect(archived.stderr).toContain("is archived; runs cannot be started on it");
   });
 
+  it("records finished runs whole, one or many per transaction, with the same checks as finish", async () => {
+    const root = await syncedRepo();
+    const { openGoalOps } = await import("../src/index.js");
+    const ops = await openGoalOps({ repo: root });
+    try {
+      await ops.keyResults.record(IDS.kr, 88);
+      const one = await ops.runs.record({ goalId: IDS.kr, outcome: "succeeded", startedAt: "2026-11-24T10:00:00Z", finishedAt: "2026-11-24T10:00:30Z", idempotencyKey: "batch-0" });
+      const many = await ops.runs.recordMany(Array.from({ length: 50 }, (_, i) => ({ goalId: IDS.initiative, jobId: "job-9", outcome: i % 2 ? "succeeded" : "failed", ...(i % 2 ? {} : { failureCategory: "tool_error" }) })));
+      expect(many).toHaveLength(50);
+      expect((await ops.runs.record({ goalId: IDS.kr, outcome: "failed", idempotencyKey: "batch-0" })).runId).toBe(one.runId);
+      const run = await ops.runs.show(one.runId);
+      expect(run).toMatchObject({ run_state: "finished", local_outcome: "succeeded", duration_seconds: 30, metrics_before: { [IDS.kr]: 88 }, attempt: 1 });
+      expect((await ops.runs.show(many[49]?.runId as string)).attempt).toBe(50);
+      await expect(ops.runs.recordMany([{ goalId: IDS.kr, outcome: "succeeded" }, { goalId: IDS.kr, outcome: "won" }])).rejects.toThrow("outcome 'won' is not one of");
+      expect(await ops.runs.list({ limit: 1000 })).toHaveLength(51);
+    } finally {
+      await ops.close();
+    }
+  });
+
   it("loses nothing when eight processes record runs into one database at once", async () => {
     const root = await syncedRepo();
     const script = join(root, "agent.mjs");

@@ -28,6 +28,14 @@ export interface FinishRunOptions {
   lessonCandidates?: string[];
 }
 
+/** A run reported whole, after the fact: what `start` and `finish` take, plus its times. */
+export interface FinishedRunInput extends StartRunOptions, FinishRunOptions {
+  goalId: string;
+  /** ISO times; default: both now. */
+  startedAt?: string;
+  finishedAt?: string;
+}
+
 export class RunLedger {
   constructor(private readonly store: GoalOpsStore, private readonly now: () => Date = () => new Date()) {}
 
@@ -52,12 +60,7 @@ export class RunLedger {
   }
 
   async finish(runId: string, options: FinishRunOptions): Promise<RunRecord> {
-    const outcome = oneOf(options.outcome, LOCAL_OUTCOMES, "outcome");
-    const verifier = options.verifier === undefined ? null : oneOf(options.verifier, VERIFIER_STATUSES, "verifier");
-    const failureCategory = options.failureCategory === undefined ? null : oneOf(options.failureCategory, FAILURE_CATEGORIES, "failure_category");
-    if (failureCategory !== null && outcome === "succeeded") {
-      throw new InvalidInputError("run.failure_on_success", "a succeeded run has no failure category; use --outcome partial or failed", { field: "failure_category" });
-    }
+    const { outcome, verifier, failureCategory } = checkFinish(options);
     const run = await this.store.getRun(runId);
     if (run === undefined) throw new InvalidInputError("run.not_found", `no run '${runId}'`, { field: "run_id" });
     const goal = (await this.store.getGoal(run.goal_id)) as GoalRecord;
@@ -72,6 +75,47 @@ export class RunLedger {
       metricsAfter: await this.metricsOf(goal),
       at: this.now().toISOString(),
     });
+  }
+
+  /** Records one finished run in one transaction; returns its id (the first run's id for a repeated idempotency key). */
+  async record(run: FinishedRunInput): Promise<{ runId: string; existing: boolean }> {
+    return (await this.recordMany([run]))[0] as { runId: string; existing: boolean };
+  }
+
+  /**
+   * Records finished runs in one transaction (for agents that report in batches, and imports).
+   * Each is checked as `finish` checks; the goal, its key-result values and its context candidates
+   * are read once per goal for the whole batch.
+   */
+  async recordMany(runs: readonly FinishedRunInput[]): Promise<{ runId: string; existing: boolean }[]> {
+    const now = this.now().toISOString();
+    const perGoal = new Map<string, { goal: GoalRecord; metrics: Record<string, number | null>; candidates: Awaited<ReturnType<GoalOpsStore["contextCandidates"]>> }>();
+    const writes = [];
+    for (const [i, run] of runs.entries()) {
+      let cached = perGoal.get(run.goalId);
+      if (cached === undefined) {
+        const goal = await this.store.getGoal(run.goalId);
+        if (goal === undefined) throw new InvalidInputError("goal.not_found", `run ${i + 1}: no goal '${run.goalId}' in the database`, { field: "goal_id" });
+        if (goal.archived_at !== null) throw new InvalidInputError("run.goal_archived", `run ${i + 1}: goal ${run.goalId} is archived; runs cannot be recorded on it`, { field: "goal_id" });
+        cached = { goal, metrics: await this.metricsOf(goal), candidates: await this.store.contextCandidates(goal.goal_type) };
+        perGoal.set(run.goalId, cached);
+      }
+      const checked = checkFinish(run);
+      const runId = newPrefixedId("grun_");
+      const { lessons, rules } = selectApplicable(cached.goal, cached.candidates, runId);
+      const startedAt = run.startedAt ?? now;
+      const finishedAt = run.finishedAt ?? now;
+      for (const [field, value] of [["started_at", startedAt], ["finished_at", finishedAt]] as const) {
+        if (Number.isNaN(Date.parse(value)) || !/^\d{4}-\d{2}-\d{2}/.test(value)) throw new InvalidInputError("run.bad_time", `run ${i + 1}: ${field} '${value}' is not an ISO 8601 time`, { field });
+      }
+      writes.push({
+        runId, goalId: run.goalId, jobId: run.jobId ?? null, planSummary: run.plan ?? null, idempotencyKey: run.idempotencyKey ?? null,
+        metricsBefore: cached.metrics, metricsAfter: cached.metrics, contextLessons: lessons.map((l) => l.lesson_id),
+        contextRules: rules.map((r) => ({ rule_id: r.rule_id, activation_mode: r.activation_mode })), at: new Date(startedAt).toISOString(),
+        ...checked, actions: run.actions ?? [], notes: run.notes ?? null, lessonCandidates: run.lessonCandidates ?? [], finishedAt: new Date(finishedAt).toISOString(),
+      });
+    }
+    return this.store.recordFinishedRuns(writes);
   }
 
   checkpoint(runId: string, ref: string): Promise<RunRecord> {
@@ -115,6 +159,16 @@ export class RunLedger {
     const { lessons, rules } = selectApplicable(goal, await this.store.contextCandidates(goal.goal_type), runId);
     return { lessons: lessons.map((l) => l.lesson_id), rules: rules.map((r) => ({ rule_id: r.rule_id, activation_mode: r.activation_mode })) };
   }
+}
+
+function checkFinish(options: FinishRunOptions) {
+  const outcome = oneOf(options.outcome, LOCAL_OUTCOMES, "outcome");
+  const verifier = options.verifier === undefined ? null : oneOf(options.verifier, VERIFIER_STATUSES, "verifier");
+  const failureCategory = options.failureCategory === undefined ? null : oneOf(options.failureCategory, FAILURE_CATEGORIES, "failure_category");
+  if (failureCategory !== null && outcome === "succeeded") {
+    throw new InvalidInputError("run.failure_on_success", "a succeeded run has no failure category; use --outcome partial or failed", { field: "failure_category" });
+  }
+  return { outcome, verifier, failureCategory };
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], field: string): T {

@@ -221,6 +221,9 @@ export interface OpenLoopRecord {
   resolution: string | null;
 }
 
+/** A run recorded whole, start and finish at once (agents that report after the fact, imports, batches). */
+export type FinishedRunWrite = RunStart & Omit<RunFinish, "runId" | "at"> & { finishedAt: string };
+
 export interface StateEventRow {
   event_id: number;
   goal_id: string;
@@ -280,6 +283,8 @@ export interface GoalOpsStore {
   /** Finishes a running or checkpointed run; throws InvalidInputError if it is not (already finished). */
   finishRun(finish: RunFinish): Promise<RunRecord>;
   checkpointRun(entry: { runId: string; ref: string; at: string }): Promise<RunRecord>;
+  /** Records finished runs in one transaction; a run whose idempotency key exists is skipped and its id returned. */
+  recordFinishedRuns(runs: readonly FinishedRunWrite[]): Promise<{ runId: string; existing: boolean }[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   addLoop(loop: { loopId: string; goalId: string | null; runId: string | null; kind: LoopKind; description: string; dueAt: string | null; at: string }): Promise<OpenLoopRecord>;
   listLoops(filter: { goalId?: string; includeResolved: boolean }): Promise<OpenLoopRecord[]>;

@@ -1,6 +1,6 @@
 /** The run ledger on SQLite: each operation one IMMEDIATE transaction. */
 import { InvalidInputError } from "../../errors.js";
-import type { RunFinish, RunRecord, RunStart } from "../types.js";
+import type { FinishedRunWrite, RunFinish, RunRecord, RunStart } from "../types.js";
 import type { SqliteDatabase } from "./database.js";
 
 const JSON_COLUMNS = ["actions_taken", "metrics_before", "metrics_after", "lesson_candidates", "context_lessons", "context_rules"] as const;
@@ -77,4 +77,45 @@ export function contextCandidates(db: SqliteDatabase, goalType: string) {
   const lessons = db.prepare("SELECT lesson_id, action_type, lesson_text, review_by FROM lessons WHERE goal_type = ? AND active = 1 AND archived_at IS NULL ORDER BY lesson_id").all(goalType) as { lesson_id: string; action_type: string; lesson_text: string; review_by: string | null }[];
   const rules = db.prepare("SELECT rule_id, title, applies_to_action_type, rule_text, activation_mode, canary_share FROM playbook_rules WHERE applies_to_goal_type = ? AND archived_at IS NULL ORDER BY rule_id").all(goalType) as { rule_id: string; title: string; applies_to_action_type: string; rule_text: string; activation_mode: "shadow" | "canary" | "full"; canary_share: number | null }[];
   return { lessons, rules };
+}
+
+const finishedStatements = new WeakMap<SqliteDatabase, ReturnType<typeof prepareFinished>>();
+
+function prepareFinished(db: SqliteDatabase) {
+  return {
+    byKey: db.prepare("SELECT run_id, goal_id FROM goal_runs WHERE idempotency_key = ?"),
+    earlier: db.prepare("SELECT COUNT(*) FROM goal_runs WHERE goal_id = ? AND job_id IS ?").pluck(),
+    insert: db.prepare(`INSERT INTO goal_runs (run_id, goal_id, job_id, attempt, plan_summary, actions_taken, verifier_status, local_outcome,
+        failure_category, metrics_before, metrics_after, duration_seconds, run_state, idempotency_key, notes, lesson_candidates,
+        context_lessons, context_rules, started_at, finished_at, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'finished', ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+  };
+}
+
+export function recordFinishedRuns(db: SqliteDatabase, runs: readonly FinishedRunWrite[]): { runId: string; existing: boolean }[] {
+  let s = finishedStatements.get(db);
+  if (s === undefined) {
+    s = prepareFinished(db);
+    finishedStatements.set(db, s);
+  }
+  const statements = s;
+  return db.transaction(() =>
+    runs.map((r) => {
+      if (r.idempotencyKey !== null) {
+        const existing = statements.byKey.get(r.idempotencyKey) as { run_id: string; goal_id: string } | undefined;
+        if (existing !== undefined) {
+          if (existing.goal_id !== r.goalId) throw new InvalidInputError("run.idempotency_conflict", `idempotency key '${r.idempotencyKey}' was used for run ${existing.run_id} of goal ${existing.goal_id}, not ${r.goalId}`, { field: "idempotency_key" });
+          return { runId: existing.run_id, existing: true };
+        }
+      }
+      const attempt = (statements.earlier.get(r.goalId, r.jobId) as number) + 1;
+      const duration = Math.max(0, (Date.parse(r.finishedAt) - Date.parse(r.at)) / 1000);
+      statements.insert.run(
+        r.runId, r.goalId, r.jobId, attempt, r.planSummary, JSON.stringify(r.actions), r.verifier, r.outcome, r.failureCategory,
+        JSON.stringify(r.metricsBefore), JSON.stringify(r.metricsAfter), duration, r.idempotencyKey, r.notes, JSON.stringify(r.lessonCandidates),
+        JSON.stringify(r.contextLessons), JSON.stringify(r.contextRules), r.at, r.finishedAt, r.finishedAt, r.finishedAt,
+      );
+      return { runId: r.runId, existing: false };
+    }),
+  ).immediate();
 }

@@ -1,6 +1,6 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
-import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, startRun } from "./runOperations.js";
-import type { LoopKind, RunFinish, RunStart } from "../types.js";
+import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, startRun } from "./runOperations.js";
+import type { FinishedRunWrite, LoopKind, RunFinish, RunStart } from "../types.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
@@ -59,6 +59,9 @@ export class SqliteStore implements GoalOpsStore {
   }
   async contextCandidates(goalType: string) {
     return contextCandidates(this.db, goalType);
+  }
+  async recordFinishedRuns(runs: readonly FinishedRunWrite[]) {
+    return recordFinishedRuns(this.db, runs);
   }
   async getRun(runId: string) {
     return getRun(this.db, runId);
