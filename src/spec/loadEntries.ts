@@ -32,14 +32,7 @@ export function loadSpecEntry(entry: LoadEntry, maxBytes: number, hash = true): 
   return loadSpecFile(entry.path, entry.kind, bytes, maxBytes, entry.hash ?? (hash ? hashBytes(bytes) : ""));
 }
 
-/** Loads files in order. Results carry no `text`; without `hash`, no content hash either (validate needs none). */
+/** Loads files in order; without `hash`, no content hashes (validate needs none). */
 export async function loadSpecEntries(entries: readonly LoadEntry[], maxBytes: number, hash = true): Promise<SpecFile[]> {
-  return entries.map((e) => withoutText(loadSpecEntry(e, maxBytes, hash)));
-}
-
-function withoutText(file: SpecFile): SpecFile {
-  // Positions of later (cross-file) problems are found by reading the file again: keeping 10 MB of
-  // text for the few files that need it is not worth it.
-  const { text: _text, ...rest } = file;
-  return rest as SpecFile;
+  return entries.map((e) => loadSpecEntry(e, maxBytes, hash));
 }

@@ -14,8 +14,6 @@ interface SpecFileBase {
   kind: SpecKind;
   /** sha256 of the bytes, hex. */
   hash: string;
-  /** The decoded text, kept for mapping later (cross-file) problems to lines. */
-  text?: string;
   /** The object's id when the file declares a well-formed one, even if the file is otherwise invalid. */
   id?: string;
 }
@@ -55,26 +53,26 @@ export function loadSpecFile(path: string, kind: SpecKind, bytes: Uint8Array, ma
   const fast = parseYamlFast(text);
   if (fast !== undefined && isMapping(fast.data) && validateAgainstSchema(kind, fast.data).length === 0) {
     const id = idOf(kind, fast.data);
-    return { path, kind, hash, text, ok: true, data: fast.data, ...(id !== undefined ? { id } : {}) };
+    return { path, kind, hash, ok: true, data: fast.data, ...(id !== undefined ? { id } : {}) };
   }
 
   // Anything the fast path did not accept is decided, with positions, by the exact path.
   const exact = parseYamlExact(text);
-  if (!exact.ok) return { path, kind, hash, text, ok: false, problems: exact.problems };
+  if (!exact.ok) return { path, kind, hash, ok: false, problems: exact.problems };
   const id = idOf(kind, exact.data);
   const withId = id !== undefined ? { id } : {};
   if (exact.data === null) {
     const empty = exact.doc.contents === null;
     const found = empty ? "file holds no YAML document" : "file holds only a null value";
-    return { path, kind, hash, text, ok: false, problems: [{ code: "file.empty", message: `${found}; expected a ${kind} as a map of fields`, line: 1, column: 1, field: "" }] };
+    return { path, kind, hash, ok: false, problems: [{ code: "file.empty", message: `${found}; expected a ${kind} as a map of fields`, line: 1, column: 1, field: "" }] };
   }
   if (!isMapping(exact.data)) {
     const p = positionOf(exact, []);
-    return { path, kind, hash, text, ok: false, data: exact.data, ...withId, problems: [{ code: "schema.type", message: `file holds ${Array.isArray(exact.data) ? "a list" : "a single value"}; expected a ${kind} as a map of fields`, ...p, field: "" }] };
+    return { path, kind, hash, ok: false, data: exact.data, ...withId, problems: [{ code: "schema.type", message: `file holds ${Array.isArray(exact.data) ? "a list" : "a single value"}; expected a ${kind} as a map of fields`, ...p, field: "" }] };
   }
   const errors = validateAgainstSchema(kind, exact.data);
-  if (errors.length === 0) return { path, kind, hash, text, ok: true, data: exact.data, ...withId };
-  return { path, kind, hash, text, ok: false, data: exact.data, ...withId, problems: schemaErrorsToProblems(errors, exact.data, exact) };
+  if (errors.length === 0) return { path, kind, hash, ok: true, data: exact.data, ...withId };
+  return { path, kind, hash, ok: false, data: exact.data, ...withId, problems: schemaErrorsToProblems(errors, exact.data, exact) };
 }
 
 function isMapping(data: unknown): data is Record<string, unknown> {

@@ -135,7 +135,9 @@ function applyCrossChecks(files: SpecFile[], lastKnownIds: ReadonlyMap<string, s
     const file = files[i] as SpecFile;
     const mine = byPath.get(file.path);
     if (mine === undefined) continue;
-    const text = file.text ?? readTextQuietly(absolutePaths.get(file.path));
+    // Positions of cross-file problems come from reading those few files again: keeping the text
+    // of every file (10 MB for 10,000) for them is not worth it.
+    const text = readTextQuietly(absolutePaths.get(file.path));
     const positions = locateFields(text, mine.map((p) => p.fieldPath));
     const specProblems: SpecProblem[] = mine.map((p, j) => ({
       code: p.code,
@@ -145,7 +147,7 @@ function applyCrossChecks(files: SpecFile[], lastKnownIds: ReadonlyMap<string, s
       ...(p.hint !== undefined ? { hint: p.hint } : {}),
     }));
     const { path, kind, hash, id } = file;
-    files[i] = { path, kind, hash, ok: false, problems: specProblems, ...(id !== undefined ? { id } : {}), ...(file.ok ? { data: file.data } : {}), ...(text !== undefined ? { text } : {}) };
+    files[i] = { path, kind, hash, ok: false, problems: specProblems, ...(id !== undefined ? { id } : {}), ...(file.ok ? { data: file.data } : {}) };
   }
 }
 
