@@ -3,8 +3,13 @@
 // run it: `validate` of the whole tree, a cold `sync` into an empty database, a no-op re-sync, peak
 // RSS of each, and ajv-cli validating the same files against the same schema for comparison.
 //
-//   npm run bench                       (builds first; 10,000 files, 5 runs)
-//   node bench/run.mjs [--files N] [--runs N] [--seed N] [--json] [--keep]
+// Then the goal-engine part (bench/ledger.mjs): runs recorded through the library, one per
+// transaction and in batches, against raw better-sqlite3 inserts; run start/finish through the CLI;
+// `status` with 1,000,000 runs in the ledger; the CLI's cold start.
+//
+//   npm run bench                       (builds first; 10,000 files, 5 runs; both parts)
+//   npm run bench -- --only ledger      (just one part: sync or ledger)
+//   node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger] [--json] [--keep]
 //
 // The report (markdown, or JSON with --json) goes to stdout; progress goes to stderr.
 // Exit codes: 0 measured (whether or not the targets are met), 1 a check failed (the tree does not
@@ -17,6 +22,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateTree } from "./generateTree.mjs";
+import { measureLedger } from "./ledger.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
@@ -45,6 +51,7 @@ function readOptions() {
         files: { type: "string", default: "10000" },
         runs: { type: "string", default: "5" },
         seed: { type: "string", default: "20260101" },
+        only: { type: "string" },
         json: { type: "boolean", default: false },
         keep: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -55,7 +62,7 @@ function readOptions() {
     usage(error.message);
   }
   if (parsed.help) {
-    process.stdout.write("usage: node bench/run.mjs [--files N] [--runs N] [--seed N] [--json] [--keep]\n");
+    process.stdout.write("usage: node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger] [--json] [--keep]\n");
     process.exit(0);
   }
   const positive = (name) => {
@@ -63,11 +70,13 @@ function readOptions() {
     if (!Number.isInteger(n) || n < 1) usage(`--${name} must be a positive integer, got '${parsed[name]}'`);
     return n;
   };
-  return { files: positive("files"), runs: positive("runs"), seed: positive("seed"), json: parsed.json, keep: parsed.keep };
+  if (parsed.only !== undefined && parsed.only !== "sync" && parsed.only !== "ledger") usage(`--only must be sync or ledger, got '${parsed.only}'`);
+  const only = parsed.only ?? "both";
+  return { files: positive("files"), runs: positive("runs"), seed: positive("seed"), json: parsed.json, keep: parsed.keep, sync: only !== "ledger", ledger: only !== "sync" };
 }
 
 function usage(message) {
-  process.stderr.write(`bench: ${message}\nusage: node bench/run.mjs [--files N] [--runs N] [--seed N] [--json] [--keep]\n`);
+  process.stderr.write(`bench: ${message}\nusage: node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger] [--json] [--keep]\n`);
   process.exit(2);
 }
 
@@ -262,12 +271,15 @@ function buildResults(m, files) {
   return rows;
 }
 
-const SHORT_NAMES = { validate: "validate", cold_sync: "cold sync", noop_sync: "no-op sync", noop_sync_plain: "no-op sync without git", ajv_cli: "ajv-cli", edit_one_sync: "sync after 1 edit" };
+const SHORT_NAMES = { validate: "validate", cold_sync: "cold sync", noop_sync: "no-op sync", noop_sync_plain: "no-op sync without git", ajv_cli: "ajv-cli", edit_one_sync: "sync after 1 edit", status_1m: "status (1,000,000 runs)", version: "--version" };
 
 function formatValue(row, value) {
   if (value === null || value === undefined) return "n/a";
   if (row.unit === "s") return fmtSeconds(value);
   if (row.unit === "MB") return fmtMb(value);
+  if (row.unit === "ms") return `${value.toFixed(0)} ms`;
+  if (row.unit === "runs/s") return `${fmtInt(Math.round(value))} runs/s`;
+  if (row.unit === "%") return `${value.toFixed(1)}%`;
   return `${value.toFixed(2)}x`;
 }
 
@@ -278,7 +290,8 @@ function markdown(report) {
   out.push("");
   out.push(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB RAM, ${machine.platform}; node ${machine.node}`);
   out.push(`tree: ${fmtInt(tree.files)} goal files (${fmtInt(tree.objectives)} objectives, ${fmtInt(tree.keyResults)} key results, ${fmtInt(tree.initiatives)} initiatives, ${fmtInt(tree.dependencies)} dependencies) in ${fmtInt(tree.folders)} folders, ${fmtInt(tree.bytes)} bytes (${(tree.bytes / 1e6).toFixed(1)} MB), ${tree.linesPerFile.toFixed(1)} lines per file; seed ${tree.seed}`);
-  out.push(`runs: ${runs} per measurement; wall clock of the whole CLI process (node start-up included); peak RSS from ${HAVE_TIME ? "/usr/bin/time -f %M" : "(unavailable: no /usr/bin/time)"}, met when the max over the runs is within the target`);
+  if (report.parts.sync) out.push(`runs: ${runs} per measurement; wall clock of the whole CLI process (node start-up included); peak RSS from ${HAVE_TIME ? "/usr/bin/time -f %M" : "(unavailable: no /usr/bin/time)"}, met when the max over the runs is within the target`);
+  if (report.parts.ledger) out.push("ledger (bench/ledger.mjs): throughput rows are rounds (5 of 1,000 runs one per transaction, 5 of 10 x 1,000 batched; raw rounds interleaved with goalops's, on a VACUUM INTO copy of the same database), median and min (= slowest) round; the % rows are goalops / raw per paired round; CLI rows are whole processes, wall clock.");
   out.push("");
   out.push("| measurement | median | min | target | met? |");
   out.push("|---|---:|---:|---|---|");
@@ -289,7 +302,7 @@ function markdown(report) {
     out.push(`| ${row.label} | ${formatValue(row, row.median)} | ${formatValue(row, row.min)} | ${target} | ${met}${row.met !== null ? note : ""} |`);
   }
   out.push("");
-  out.push(`ajv-cli ${report.ajv.version}: \`${report.ajv.command}\` (run from the tree; peak RSS ${report.ajv.maxRssMb === null ? "n/a" : fmtMb(report.ajv.maxRssMb)}). It checks the JSON Schema only; goalops validate also checks YAML strictly (duplicate keys, tags), goalops.yaml, and the cross-file rules (ids, parents, dependencies, cycles).`);
+  if (report.ajv) out.push(`ajv-cli ${report.ajv.version}: \`${report.ajv.command}\` (run from the tree; peak RSS ${report.ajv.maxRssMb === null ? "n/a" : fmtMb(report.ajv.maxRssMb)}). It checks the JSON Schema only; goalops validate also checks YAML strictly (duplicate keys, tags), goalops.yaml, and the cross-file rules (ids, parents, dependencies, cycles).`);
   const cpu = report.results.filter((r) => r.cpuSeconds);
   if (cpu.length > 0) out.push(`CPU time (user + system, median): ${cpu.map((r) => `${SHORT_NAMES[r.key] ?? r.key} ${r.cpuSeconds.median.toFixed(2)} s`).join(", ")}. Load average at start ${machine.loadAverage.start.toFixed(2)}, at end ${machine.loadAverage.end.toFixed(2)} (${machine.cpus} CPUs): wall-clock figures are only comparable on an otherwise idle machine.`);
   const missed = report.results.filter((r) => r.met === false).map((r) => r.label);
@@ -301,7 +314,78 @@ function markdown(report) {
 // Main
 // ---------------------------------------------------------------------------------------------
 
-function main() {
+/** The sync part: validate (and ajv-cli), cold sync, no-op re-syncs, sync after one edit. */
+function measureSync(tree, options, ajvScript, scratch) {
+  checkTreeValidates(tree, options.files, scratch);
+  checkAjvCli(ajvScript, tree, options.files, scratch);
+
+  const m = { validate: [], ajv: [], coldSync: [], noopSync: [], noopPlain: [], editSync: [] };
+  const runs = options.runs;
+  const show = (name, i, r) => progress(`${name} ${i + 1}/${runs}: ${fmtSeconds(r.seconds)}${r.rssMb === null ? "" : `, ${fmtMb(r.rssMb)}`}`);
+
+  // (a) and (e), interleaved so that drift in the machine's speed affects both alike.
+  for (let i = 0; i < runs; i++) {
+    const v = goalops(["validate"], tree, { label: "goalops validate", scratch });
+    if (!v.stdout.includes(`${options.files + 1} files valid`)) throw new CheckFailed(`goalops validate did not report ${options.files + 1} files valid:\n${tail(v.stdout)}`);
+    m.validate.push(v);
+    show("goalops validate", i, v);
+    const a = ajv(ajvScript, tree, { label: "ajv-cli", scratch });
+    if (countValid(a.stdout) !== options.files) throw new CheckFailed(`ajv-cli reported ${countValid(a.stdout)} valid files, expected ${options.files}`);
+    m.ajv.push(a);
+    show("ajv-cli validate", i, a);
+  }
+
+  // (b) cold sync; one unmeasured run first (it also checks sync works on this tree).
+  const coldExpect = `${options.files} added, 0 changed, 0 archived, 0 restored, 0 invalid, 0 unchanged`;
+  for (let i = -1; i < runs; i++) {
+    rmSync(join(tree, "state"), { recursive: true, force: true });
+    const r = goalops(["sync"], tree, { label: "goalops sync (cold)", scratch });
+    if (!r.stdout.includes(coldExpect)) throw new CheckFailed(`cold sync did not report '${coldExpect}':\n${tail(r.stdout, 5)}${tail(r.stderr)}`);
+    if (i < 0) {
+      progress(`cold sync warm-up: ${fmtSeconds(r.seconds)}`);
+      continue;
+    }
+    m.coldSync.push(r);
+    show("goalops sync, cold", i, r);
+  }
+
+  // (c) no-op re-sync: nothing changed since the last cold sync.
+  const noopExpect = `0 added, 0 changed, 0 archived, 0 restored, 0 invalid, ${options.files} unchanged`;
+  for (let i = 0; i < runs; i++) {
+    const r = goalops(["sync"], tree, { label: "goalops sync (no-op)", scratch });
+    if (!r.stdout.includes(noopExpect)) throw new CheckFailed(`no-op sync did not report '${noopExpect}':\n${tail(r.stdout, 5)}${tail(r.stderr)}`);
+    m.noopSync.push(r);
+    show("goalops sync, no-op", i, r);
+  }
+
+  // (info) the same without git: stat signatures instead of git status.
+  renameSync(join(tree, ".git"), join(tree, ".git-off"));
+  try {
+    for (let i = 0; i < runs; i++) {
+      const r = goalops(["sync"], tree, { label: "goalops sync (no-op, no git)", scratch });
+      if (!r.stdout.includes(noopExpect)) throw new CheckFailed(`no-op sync without git did not report '${noopExpect}':\n${tail(r.stdout, 5)}${tail(r.stderr)}`);
+      m.noopPlain.push(r);
+      show("goalops sync, no-op without git", i, r);
+    }
+  } finally {
+    renameSync(join(tree, ".git-off"), join(tree, ".git"));
+  }
+
+  // (info) the everyday case: one file edited, then sync.
+  const edited = join(tree, "goals", "team-01", "objective-0001", "objective.yaml");
+  const original = readFileSync(edited, "utf8");
+  const editExpect = `0 added, 1 changed, 0 archived, 0 restored, 0 invalid, ${options.files - 1} unchanged`;
+  for (let i = 0; i < runs; i++) {
+    writeFileSync(edited, original.replace(/^title: (.*)$/m, `title: $1 (revision ${i + 1})`));
+    const r = goalops(["sync"], tree, { label: "goalops sync (one file edited)", scratch });
+    if (!r.stdout.includes(editExpect)) throw new CheckFailed(`sync after one edit did not report '${editExpect}':\n${tail(r.stdout, 5)}${tail(r.stderr)}`);
+    m.editSync.push(r);
+    show("goalops sync, 1 file edited", i, r);
+  }
+  return m;
+}
+
+async function main() {
   const options = readOptions();
   if (!existsSync(CLI)) {
     process.stderr.write(`bench: ${CLI} not found; run 'npm run build' first (or use 'npm run bench', which builds)\n`);
@@ -341,72 +425,8 @@ function main() {
     }
     progress(`  committed to git (${(Number(process.hrtime.bigint() - gitStart) / 1e9).toFixed(2)} s)`);
 
-    checkTreeValidates(tree, options.files, scratch);
-    checkAjvCli(ajvScript, tree, options.files, scratch);
-
-    const m = { validate: [], ajv: [], coldSync: [], noopSync: [], noopPlain: [], editSync: [] };
-    const runs = options.runs;
-    const show = (name, i, r) => progress(`${name} ${i + 1}/${runs}: ${fmtSeconds(r.seconds)}${r.rssMb === null ? "" : `, ${fmtMb(r.rssMb)}`}`);
-
-    // (a) and (e), interleaved so that drift in the machine's speed affects both alike.
-    for (let i = 0; i < runs; i++) {
-      const v = goalops(["validate"], tree, { label: "goalops validate", scratch });
-      if (!v.stdout.includes(`${options.files + 1} files valid`)) throw new CheckFailed(`goalops validate did not report ${options.files + 1} files valid:\n${tail(v.stdout)}`);
-      m.validate.push(v);
-      show("goalops validate", i, v);
-      const a = ajv(ajvScript, tree, { label: "ajv-cli", scratch });
-      if (countValid(a.stdout) !== options.files) throw new CheckFailed(`ajv-cli reported ${countValid(a.stdout)} valid files, expected ${options.files}`);
-      m.ajv.push(a);
-      show("ajv-cli validate", i, a);
-    }
-
-    // (b) cold sync; one unmeasured run first (it also checks sync works on this tree).
-    const coldExpect = `${options.files} added, 0 changed, 0 archived, 0 restored, 0 invalid, 0 unchanged`;
-    for (let i = -1; i < runs; i++) {
-      rmSync(join(tree, "state"), { recursive: true, force: true });
-      const r = goalops(["sync"], tree, { label: "goalops sync (cold)", scratch });
-      if (!r.stdout.includes(coldExpect)) throw new CheckFailed(`cold sync did not report '${coldExpect}':\n${tail(r.stdout, 5)}${tail(r.stderr)}`);
-      if (i < 0) {
-        progress(`cold sync warm-up: ${fmtSeconds(r.seconds)}`);
-        continue;
-      }
-      m.coldSync.push(r);
-      show("goalops sync, cold", i, r);
-    }
-
-    // (c) no-op re-sync: nothing changed since the last cold sync.
-    const noopExpect = `0 added, 0 changed, 0 archived, 0 restored, 0 invalid, ${options.files} unchanged`;
-    for (let i = 0; i < runs; i++) {
-      const r = goalops(["sync"], tree, { label: "goalops sync (no-op)", scratch });
-      if (!r.stdout.includes(noopExpect)) throw new CheckFailed(`no-op sync did not report '${noopExpect}':\n${tail(r.stdout, 5)}${tail(r.stderr)}`);
-      m.noopSync.push(r);
-      show("goalops sync, no-op", i, r);
-    }
-
-    // (info) the same without git: stat signatures instead of git status.
-    renameSync(join(tree, ".git"), join(tree, ".git-off"));
-    try {
-      for (let i = 0; i < runs; i++) {
-        const r = goalops(["sync"], tree, { label: "goalops sync (no-op, no git)", scratch });
-        if (!r.stdout.includes(noopExpect)) throw new CheckFailed(`no-op sync without git did not report '${noopExpect}':\n${tail(r.stdout, 5)}${tail(r.stderr)}`);
-        m.noopPlain.push(r);
-        show("goalops sync, no-op without git", i, r);
-      }
-    } finally {
-      renameSync(join(tree, ".git-off"), join(tree, ".git"));
-    }
-
-    // (info) the everyday case: one file edited, then sync.
-    const edited = join(tree, "goals", "team-01", "objective-0001", "objective.yaml");
-    const original = readFileSync(edited, "utf8");
-    const editExpect = `0 added, 1 changed, 0 archived, 0 restored, 0 invalid, ${options.files - 1} unchanged`;
-    for (let i = 0; i < runs; i++) {
-      writeFileSync(edited, original.replace(/^title: (.*)$/m, `title: $1 (revision ${i + 1})`));
-      const r = goalops(["sync"], tree, { label: "goalops sync (one file edited)", scratch });
-      if (!r.stdout.includes(editExpect)) throw new CheckFailed(`sync after one edit did not report '${editExpect}':\n${tail(r.stdout, 5)}${tail(r.stderr)}`);
-      m.editSync.push(r);
-      show("goalops sync, 1 file edited", i, r);
-    }
+    const m = options.sync ? measureSync(tree, options, ajvScript, scratch) : null;
+    const ledgerRows = options.ledger ? await measureLedger({ tree, scratch, goalops, progress, CheckFailed }) : [];
 
     const cpuList = cpus();
     const report = {
@@ -431,13 +451,17 @@ function main() {
         folders: stats.folders,
         seed: options.seed,
       },
-      runs,
-      ajv: {
-        version: ajvVersion,
-        command: ["ajv", ...AJV_ARGS].map((a) => (a.includes("*") ? `"${a}"` : a)).join(" "),
-        maxRssMb: m.ajv.some((r) => r.rssMb === null) ? null : Math.max(...m.ajv.map((r) => r.rssMb)),
-      },
-      results: buildResults(m, options.files),
+      runs: options.runs,
+      parts: { sync: options.sync, ledger: options.ledger },
+      ajv:
+        m === null
+          ? null
+          : {
+              version: ajvVersion,
+              command: ["ajv", ...AJV_ARGS].map((a) => (a.includes("*") ? `"${a}"` : a)).join(" "),
+              maxRssMb: m.ajv.some((r) => r.rssMb === null) ? null : Math.max(...m.ajv.map((r) => r.rssMb)),
+            },
+      results: [...(m === null ? [] : buildResults(m, options.files)), ...ledgerRows],
       benchSeconds: (Date.now() - started) / 1000,
     };
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : markdown(report));
@@ -452,4 +476,4 @@ function main() {
   return exitCode;
 }
 
-process.exitCode = main();
+process.exitCode = await main();

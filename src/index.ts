@@ -8,8 +8,9 @@
  *   await ops.goals.transition("goal_...", { to: "active", reason: "kick-off", actor: "agent:planner" });
  *   await ops.close();
  */
+import { existsSync } from "node:fs";
 import { findRepoRoot, loadConfig, type ResolvedConfig } from "./spec/config.js";
-import { problemsOf, validateRepo, type ValidationReport } from "./spec/validateRepo.js";
+import { type FileProblem, problemsOf, validateRepo, type ValidationReport } from "./spec/validateRepo.js";
 import { InvalidInputError } from "./errors.js";
 import { GoalRegistry } from "./goals/goalRegistry.js";
 import { KeyResultTracker } from "./goals/krTracker.js";
@@ -46,30 +47,73 @@ export interface GoalOps {
   close(): Promise<void>;
 }
 
-/** Opens a goalops repository and its database. Throws UsageError (no repo) or InvalidInputError (bad goalops.yaml). */
+/** goalops.yaml is invalid: every problem, with file, line and field. */
+export class InvalidConfigError extends InvalidInputError {
+  constructor(readonly problems: FileProblem[]) {
+    const first = problems[0];
+    super("config.invalid", `goalops.yaml is invalid: ${first?.message ?? "see goalops validate"}`, first === undefined ? {} : { file: first.file, line: first.line, column: first.column, field: first.field });
+  }
+}
+
+/**
+ * Opens a goalops repository. The database is opened on first use (validating needs none), and
+ * `diff` without a database compares against an empty one in memory: it never creates a file.
+ * Throws UsageError (no repository) or InvalidConfigError (bad goalops.yaml).
+ */
 export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
   const root = findRepoRoot(options.cwd ?? process.cwd(), options.repo);
   const loaded = loadConfig(root);
-  if (!loaded.ok) {
-    const first = problemsOf([loaded.file])[0];
-    throw new InvalidInputError("config.invalid", `goalops.yaml is invalid: ${first?.message ?? "see goalops validate"}`, first === undefined ? {} : { file: first.file, line: first.line, column: first.column, field: first.field });
-  }
+  if (!loaded.ok) throw new InvalidConfigError(problemsOf([loaded.file]));
   const config = loaded.config;
   const configFile = loaded.file;
-  const store: GoalOpsStore = openStore(config);
-  const keyResults = new KeyResultTracker(store);
+  let store: GoalOpsStore | undefined;
+  const getStore = (): GoalOpsStore => {
+    store ??= openStore(config);
+    return store;
+  };
+  let goals: GoalRegistry | undefined;
+  let keyResults: KeyResultTracker | undefined;
+  let runs: RunLedger | undefined;
+  let loops: OpenLoops | undefined;
+  const tracker = (): KeyResultTracker => {
+    keyResults ??= new KeyResultTracker(getStore());
+    return keyResults;
+  };
   return {
     config,
-    goals: new GoalRegistry(store),
-    keyResults,
-    context: (goalId, o = {}) => buildContext(store, keyResults, goalId, o),
-    status: (o = {}) => buildStatus(store, keyResults, o),
-    runs: new RunLedger(store),
-    loops: new OpenLoops(store),
+    get goals() {
+      goals ??= new GoalRegistry(getStore());
+      return goals;
+    },
+    get keyResults() {
+      return tracker();
+    },
+    get runs() {
+      runs ??= new RunLedger(getStore());
+      return runs;
+    },
+    get loops() {
+      loops ??= new OpenLoops(getStore());
+      return loops;
+    },
+    context: (goalId, o = {}) => buildContext(getStore(), tracker(), goalId, o),
+    status: (o = {}) => buildStatus(getStore(), tracker(), o),
     validate: (paths = []) => validateRepo(config, configFile, paths),
-    sync: (o = {}) => syncRepo(config, store, o),
-    diff: (o = {}) => syncRepo(config, store, { ...o, dryRun: true }),
-    close: () => store.close(),
+    sync: (o = {}) => syncRepo(config, getStore(), o),
+    diff: async (o = {}) => {
+      if (store === undefined && !existsSync(config.databasePath)) {
+        const empty = openStore({ ...config, databasePath: ":memory:" });
+        try {
+          return await syncRepo(config, empty, { ...o, dryRun: true });
+        } finally {
+          await empty.close();
+        }
+      }
+      return syncRepo(config, getStore(), { ...o, dryRun: true });
+    },
+    close: async () => {
+      await store?.close();
+    },
   };
 }
 

@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { ExitCode, ExitError } from "../exit.js";
-import { openRepoConfig, withJson, withRepo, type RepoOptions } from "../options.js";
+import { withJson, withRepo, type RepoOptions } from "../options.js";
+import { withGoalOps } from "../withGoalOps.js";
 import { formatSyncReport } from "../syncOutput.js";
 
 interface DiffOptions extends RepoOptions {
@@ -16,17 +16,8 @@ export function registerDiff(program: Command): void {
     .addHelpText("after", `
 Exit codes (for CI, like 'argocd app diff'): 0 no change, 1 changes, 2 error.`)
     .action(async (options: DiffOptions) => {
-      const { config } = openRepoConfig(options, options.json);
-      // Loaded here, not at start-up: other commands need not pay for SQLite.
-      const [{ openStore }, { syncRepo }] = await Promise.all([import("../../store/openStore.js"), import("../../sync/syncRepo.js")]);
-      // Without a database yet, compare against an empty one in memory: diff never creates files.
-      const store = openStore(existsSync(config.databasePath) ? config : { ...config, databasePath: ":memory:" });
-      try {
-        const report = await syncRepo(config, store, { allowPrune: options.allowPrune ?? false, dryRun: true });
-        process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSyncReport(report, "diff"));
-        if (report.wouldChange) throw new ExitError(ExitCode.Invalid);
-      } finally {
-        await store.close();
-      }
+      const report = await withGoalOps(options, (ops) => ops.diff({ allowPrune: options.allowPrune ?? false }));
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSyncReport(report, "diff"));
+      if (report.wouldChange) throw new ExitError(ExitCode.Invalid);
     });
 }

@@ -5,7 +5,8 @@ import { InvalidInputError, UsageError } from "../../errors.js";
 import { KINDS, type ObjectKind } from "../../spec/kinds.js";
 import { loadSpecFile } from "../../spec/specFile.js";
 import { toRepoPath } from "../../spec/specTree.js";
-import { openRepoConfig, withJson, withRepo, type RepoOptions } from "../options.js";
+import { withJson, withRepo, type RepoOptions } from "../options.js";
+import { withGoalOps } from "../withGoalOps.js";
 import { formatProblemText } from "../output.js";
 
 interface NewOptions extends RepoOptions {
@@ -122,7 +123,7 @@ Example:
 }
 
 async function writeNew(kind: ObjectKind, options: NewOptions): Promise<void> {
-  const { config } = openRepoConfig(options, options.json);
+  const config = await withGoalOps(options, async (ops) => ops.config);
   const { newId, renderSpec, schemaComment, slugify } = await import("../../spec/newSpec.js");
   const id = newId(kind);
   const folder = config.paths[KINDS[kind].folderKey as "goals" | "lessons" | "playbooks"];

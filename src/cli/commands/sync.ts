@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { ExitCode, ExitError } from "../exit.js";
-import { openRepoConfig, withJson, withRepo, type RepoOptions } from "../options.js";
+import { withJson, withRepo, type RepoOptions } from "../options.js";
+import { withGoalOps } from "../withGoalOps.js";
 import { formatSyncReport } from "../syncOutput.js";
 
 interface SyncOptions extends RepoOptions {
@@ -19,16 +20,8 @@ Status intents (status: ready|active|...) are applied through the state machine.
 
 Exit codes: 0 applied, 1 some files are invalid or the prune guard refused, 2 usage or environment error.`)
     .action(async (options: SyncOptions) => {
-      const { config } = openRepoConfig(options, options.json);
-      // Loaded here, not at start-up: other commands need not pay for SQLite.
-      const [{ openStore }, { syncRepo }] = await Promise.all([import("../../store/openStore.js"), import("../../sync/syncRepo.js")]);
-      const store = openStore(config);
-      try {
-        const report = await syncRepo(config, store, { allowPrune: options.allowPrune ?? false, trigger: "cli" });
-        process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSyncReport(report, "sync"));
-        if (report.outcome === "refused" || report.invalid.length > 0) throw new ExitError(ExitCode.Invalid);
-      } finally {
-        await store.close();
-      }
+      const report = await withGoalOps(options, (ops) => ops.sync({ allowPrune: options.allowPrune ?? false, trigger: "cli" }));
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSyncReport(report, "sync"));
+      if (report.outcome === "refused" || report.invalid.length > 0) throw new ExitError(ExitCode.Invalid);
     });
 }

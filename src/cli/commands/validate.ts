@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { Option } from "commander";
-import { validateRepo } from "../../spec/validateRepo.js";
 import { ExitCode, ExitError } from "../exit.js";
-import { openRepoConfig, withRepo, type RepoOptions } from "../options.js";
+import { withRepo, type RepoOptions } from "../options.js";
+import { withGoalOps } from "../withGoalOps.js";
 import { plural, printProblems, type ProblemFormat } from "../output.js";
 
 interface ValidateOptions extends RepoOptions {
@@ -27,8 +27,7 @@ Exit codes: 0 valid, 1 invalid, 2 usage or environment error.
 In GitHub Actions, '--format github' annotates the pull request at the offending lines.`)
     .action(async (paths: string[], options: ValidateOptions) => {
       const format: ProblemFormat = options.json ? "json" : options.format;
-      const { config, configFile } = openRepoConfig(options, format === "json");
-      const report = await validateRepo(config, configFile, paths);
+      const report = await withGoalOps({ ...options, json: format === "json" }, (ops) => ops.validate(paths));
       if (format === "json") {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       } else {

@@ -4,11 +4,15 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import { createRequire } from "node:module";
+import type Database from "better-sqlite3";
 import { StoreError } from "../../errors.js";
 import { MIGRATIONS } from "../migrations/index.js";
 
 export type SqliteDatabase = Database.Database;
+
+// Loaded on first open: commands that never touch the database (validate, new) need not load it.
+const require = createRequire(import.meta.url);
 
 export interface OpenOptions {
   busyTimeoutMs?: number;
@@ -19,7 +23,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqliteDat
   let db: SqliteDatabase;
   try {
     if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    const Sqlite = require("better-sqlite3") as typeof Database;
+    db = new Sqlite(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   } catch (error) {
     throw new StoreError("store.open", `cannot open the database ${path}: ${(error as Error).message}`, { cause: error });
   }
