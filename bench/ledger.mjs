@@ -54,6 +54,9 @@ function median(values) {
 const summary = (samples) => ({ median: median(samples), min: Math.min(...samples), max: Math.max(...samples), samples });
 const fmtInt = (n) => Math.round(n).toLocaleString("en-US");
 const elapsed = (start) => (performance.now() - start) / 1000;
+// goalops's store is synchronous behind promises: without a macrotask turn now and then (outside the
+// timed parts), the loops below would never let SIGINT/SIGTERM handlers (bench/run.mjs's clean-up) run.
+const breathe = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A deterministic stream of finished runs over the given goals, with increasing times. */
 function runFactory(goals, seed = 12_345) {
@@ -161,6 +164,7 @@ export async function measureLedger({ tree, scratch, goalops, progress, CheckFai
     start = performance.now();
     for (const run of rawInputs) rawOne.immediate(rawRow(run));
     m.rawOne.push(RECORD_PER_ROUND / elapsed(start));
+    await breathe();
     progress(`ledger: one per transaction, round ${round + 1}/${ROUNDS}: goalops ${fmtInt(m.record.at(-1))} runs/s, raw ${fmtInt(m.rawOne.at(-1))} rows/s`);
   }
 
@@ -176,6 +180,7 @@ export async function measureLedger({ tree, scratch, goalops, progress, CheckFai
     start = performance.now();
     for (const batch of rawBatches) rawMany.immediate(batch.map(rawRow));
     m.rawMany.push(n / elapsed(start));
+    await breathe();
     progress(`ledger: batches of ${fmtInt(MANY_BATCH)}, round ${round + 1}/${ROUNDS}: goalops ${fmtInt(m.many.at(-1))} runs/s, raw ${fmtInt(m.rawMany.at(-1))} rows/s`);
   }
   raw.close();
@@ -209,6 +214,7 @@ export async function measureLedger({ tree, scratch, goalops, progress, CheckFai
     const start = performance.now();
     await ops.runs.recordMany(batch);
     m.fillBatch.push(n / elapsed(start));
+    await breathe();
     recorded += n;
     filled += n;
     if (recorded >= nextReport) {
@@ -234,6 +240,7 @@ export async function measureLedger({ tree, scratch, goalops, progress, CheckFai
       many.immediate(Array.from({ length: n }, () => rawRow(nextRun())));
       recorded += n;
       topUp += n;
+      await breathe();
     }
     db.pragma("wal_checkpoint(TRUNCATE)");
     db.close();

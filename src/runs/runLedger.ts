@@ -90,6 +90,8 @@ export class RunLedger {
   async recordMany(runs: readonly FinishedRunInput[]): Promise<{ runId: string; existing: boolean }[]> {
     const now = this.now().toISOString();
     const perGoal = new Map<string, { goal: GoalRecord; metrics: Record<string, number | null>; candidates: Awaited<ReturnType<GoalOpsStore["contextCandidates"]>> }>();
+    // Context candidates depend only on the goal type: read once per type for the batch.
+    const perType = new Map<string, Awaited<ReturnType<GoalOpsStore["contextCandidates"]>>>();
     const writes = [];
     for (const [i, run] of runs.entries()) {
       let cached = perGoal.get(run.goalId);
@@ -97,7 +99,12 @@ export class RunLedger {
         const goal = await this.store.getGoal(run.goalId);
         if (goal === undefined) throw new InvalidInputError("goal.not_found", `run ${i + 1}: no goal '${run.goalId}' in the database`, { field: "goal_id" });
         if (goal.archived_at !== null) throw new InvalidInputError("run.goal_archived", `run ${i + 1}: goal ${run.goalId} is archived; runs cannot be recorded on it`, { field: "goal_id" });
-        cached = { goal, metrics: await this.metricsOf(goal), candidates: await this.store.contextCandidates(goal.goal_type) };
+        let candidates = perType.get(goal.goal_type);
+        if (candidates === undefined) {
+          candidates = await this.store.contextCandidates(goal.goal_type);
+          perType.set(goal.goal_type, candidates);
+        }
+        cached = { goal, metrics: await this.metricsOf(goal), candidates };
         perGoal.set(run.goalId, cached);
       }
       const checked = checkFinish(run);

@@ -3,8 +3,6 @@ import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { InvalidInputError, UsageError } from "../../errors.js";
 import { KINDS, type ObjectKind } from "../../spec/kinds.js";
-import { loadSpecFile } from "../../spec/specFile.js";
-import { toRepoPath } from "../../spec/specTree.js";
 import { withJson, withRepo, type RepoOptions } from "../options.js";
 import { withGoalOps } from "../withGoalOps.js";
 import { formatProblemText } from "../output.js";
@@ -124,7 +122,7 @@ Example:
 
 async function writeNew(kind: ObjectKind, options: NewOptions): Promise<void> {
   const config = await withGoalOps(options, async (ops) => ops.config);
-  const { newId, renderSpec, schemaComment, slugify } = await import("../../spec/newSpec.js");
+  const [{ newId, renderSpec, schemaComment, slugify }, { loadSpecFile }, { toRepoPath }] = await Promise.all([import("../../spec/newSpec.js"), import("../../spec/specFile.js"), import("../../spec/specTree.js")]);
   const id = newId(kind);
   const folder = config.paths[KINDS[kind].folderKey as "goals" | "lessons" | "playbooks"];
   const label = options.title ?? options.text ?? kind;

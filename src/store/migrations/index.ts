@@ -2,6 +2,7 @@
 import * as m001 from "./001_initial.js";
 import * as m002 from "./002_file_signatures.js";
 import * as m003 from "./003_loop_resolution.js";
+import * as m004 from "./004_run_attempt_index.js";
 
 export interface Migration {
   version: number;
@@ -13,4 +14,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: m001.name, sql: m001.sql },
   { version: 2, name: m002.name, sql: m002.sql },
   { version: 3, name: m003.name, sql: m003.sql },
+  { version: 4, name: m004.name, sql: m004.sql },
 ];

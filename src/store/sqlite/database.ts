@@ -69,3 +69,25 @@ export function migrate(db: SqliteDatabase): { from: number; to: number } {
   }
   return { from, to: SCHEMA_VERSION };
 }
+
+const statementCache = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
+
+/**
+ * A prepared statement of this connection, prepared once: preparing costs about as much as running
+ * a small query, and the ledger's and registry's reads run per call.
+ */
+export function cached(db: SqliteDatabase, sql: string, pluck = false): Database.Statement {
+  let statements = statementCache.get(db);
+  if (statements === undefined) {
+    statements = new Map();
+    statementCache.set(db, statements);
+  }
+  const key = `${pluck ? "p" : "r"}:${sql}`;
+  let statement = statements.get(key);
+  if (statement === undefined) {
+    statement = db.prepare(sql);
+    if (pluck) statement.pluck();
+    statements.set(key, statement);
+  }
+  return statement;
+}

@@ -3,37 +3,37 @@ import { canTransition } from "../../goals/stateMachine.js";
 import { InvalidInputError } from "../../errors.js";
 import type { GoalStatus } from "../../spec/types.js";
 import type { DefinitionCounts, GoalRecord, GoalRow, KeyResultValueRow, InvalidFileRow, StateEventInput, StateEventRow, SyncHistoryEntry } from "../types.js";
-import type { SqliteDatabase } from "./database.js";
+import { cached, type SqliteDatabase } from "./database.js";
 import { StaleSnapshotError } from "../errors.js";
 
 export function appendStateEvent(db: SqliteDatabase, event: StateEventInput & { at: string; expectedFrom: GoalStatus | null }): void {
   db.transaction(() => {
-    const current = (db.prepare("SELECT status FROM goal_definitions WHERE goal_id = ?").pluck().get(event.goalId) as GoalStatus | undefined) ?? null;
+    const current = (cached(db, "SELECT status FROM goal_definitions WHERE goal_id = ?", true).get(event.goalId) as GoalStatus | undefined) ?? null;
     if (current !== event.expectedFrom) throw new StaleSnapshotError(event.goalId, event.expectedFrom, current);
     if (current !== null && !canTransition(current, event.to)) {
       throw new InvalidInputError("goal.illegal_transition", `goal ${event.goalId} cannot go from '${current}' to '${event.to}'`);
     }
-    db.prepare("UPDATE goal_definitions SET status = ?, updated_at = ?, archived_at = CASE WHEN ? = 'archived' THEN ? ELSE NULL END WHERE goal_id = ?").run(event.to, event.at, event.to, event.at, event.goalId);
-    db.prepare("INSERT INTO goal_state_events (goal_id, from_status, to_status, actor, reason, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)").run(event.goalId, current, event.to, event.actor, event.reason, event.runId ?? null, event.at);
+    cached(db, "UPDATE goal_definitions SET status = ?, updated_at = ?, archived_at = CASE WHEN ? = 'archived' THEN ? ELSE NULL END WHERE goal_id = ?").run(event.to, event.at, event.to, event.at, event.goalId);
+    cached(db, "INSERT INTO goal_state_events (goal_id, from_status, to_status, actor, reason, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)").run(event.goalId, current, event.to, event.actor, event.reason, event.runId ?? null, event.at);
   }).immediate();
 }
 
 export function listGoals(db: SqliteDatabase, includeArchived: boolean): GoalRow[] {
-  return db.prepare(`SELECT goal_id, goal_type, title, parent_goal_id, owner_agent, priority, status, status_intent, intent_error, source_path, archived_at
+  return cached(db, `SELECT goal_id, goal_type, title, parent_goal_id, owner_agent, priority, status, status_intent, intent_error, source_path, archived_at
     FROM goal_definitions ${includeArchived ? "" : "WHERE archived_at IS NULL"} ORDER BY priority, title, goal_id`).all() as GoalRow[];
 }
 
 export function goalHistory(db: SqliteDatabase, goalId: string): StateEventRow[] {
-  return db.prepare("SELECT event_id, goal_id, from_status, to_status, actor, reason, run_id, created_at FROM goal_state_events WHERE goal_id = ? ORDER BY event_id").all(goalId) as StateEventRow[];
+  return cached(db, "SELECT event_id, goal_id, from_status, to_status, actor, reason, run_id, created_at FROM goal_state_events WHERE goal_id = ? ORDER BY event_id").all(goalId) as StateEventRow[];
 }
 
 export function invalidFiles(db: SqliteDatabase): InvalidFileRow[] {
-  const rows = db.prepare("SELECT path, kind, object_id, errors FROM spec_files WHERE sync_state = 'invalid' ORDER BY path").all() as { path: string; kind: InvalidFileRow["kind"]; object_id: string | null; errors: string }[];
+  const rows = cached(db, "SELECT path, kind, object_id, errors FROM spec_files WHERE sync_state = 'invalid' ORDER BY path").all() as { path: string; kind: InvalidFileRow["kind"]; object_id: string | null; errors: string }[];
   return rows.map((r) => ({ path: r.path, kind: r.kind, objectId: r.object_id, problems: JSON.parse(r.errors) as InvalidFileRow["problems"] }));
 }
 
 export function recentSyncs(db: SqliteDatabase, limit: number): SyncHistoryEntry[] {
-  const rows = db.prepare("SELECT * FROM sync_runs ORDER BY sync_id DESC LIMIT ?").all(limit) as Record<string, unknown>[];
+  const rows = cached(db, "SELECT * FROM sync_runs ORDER BY sync_id DESC LIMIT ?").all(limit) as Record<string, unknown>[];
   return rows.map((r) => ({
     syncId: r.sync_id as number,
     trigger: r.trigger as string,
@@ -47,9 +47,9 @@ export function recentSyncs(db: SqliteDatabase, limit: number): SyncHistoryEntry
 }
 
 export function countDefinitions(db: SqliteDatabase): DefinitionCounts {
-  const goals = db.prepare("SELECT status, COUNT(*) AS n FROM goal_definitions WHERE archived_at IS NULL GROUP BY status").all() as { status: GoalStatus; n: number }[];
-  const lessons = db.prepare("SELECT COUNT(*) FROM lessons WHERE archived_at IS NULL AND active = 1").pluck().get() as number;
-  const rules = db.prepare("SELECT activation_mode, COUNT(*) AS n FROM playbook_rules WHERE archived_at IS NULL GROUP BY activation_mode").all() as { activation_mode: "shadow" | "canary" | "full"; n: number }[];
+  const goals = cached(db, "SELECT status, COUNT(*) AS n FROM goal_definitions WHERE archived_at IS NULL GROUP BY status").all() as { status: GoalStatus; n: number }[];
+  const lessons = cached(db, "SELECT COUNT(*) FROM lessons WHERE archived_at IS NULL AND active = 1", true).get() as number;
+  const rules = cached(db, "SELECT activation_mode, COUNT(*) AS n FROM playbook_rules WHERE archived_at IS NULL GROUP BY activation_mode").all() as { activation_mode: "shadow" | "canary" | "full"; n: number }[];
   return {
     goals: Object.fromEntries(goals.map((g) => [g.status, g.n])),
     lessons,
@@ -66,42 +66,42 @@ function toRecord(row: Omit<GoalRecord, "spec"> & { spec_json: string }): GoalRe
 }
 
 export function getGoal(db: SqliteDatabase, goalId: string): GoalRecord | undefined {
-  const row = db.prepare(`SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE goal_id = ?`).get(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string }) | undefined;
+  const row = cached(db, `SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE goal_id = ?`).get(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string }) | undefined;
   return row === undefined ? undefined : toRecord(row);
 }
 
 export function liveGoalRecords(db: SqliteDatabase): GoalRecord[] {
-  const rows = db.prepare(`SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE archived_at IS NULL ORDER BY priority, title, goal_id`).all() as (Omit<GoalRecord, "spec"> & { spec_json: string })[];
+  const rows = cached(db, `SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE archived_at IS NULL ORDER BY priority, title, goal_id`).all() as (Omit<GoalRecord, "spec"> & { spec_json: string })[];
   return rows.map(toRecord);
 }
 
 export function dependentGoals(db: SqliteDatabase, goalId: string): GoalRecord[] {
-  const rows = db.prepare(`SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE archived_at IS NULL
+  const rows = cached(db, `SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE archived_at IS NULL
     AND EXISTS (SELECT 1 FROM json_each(goal_definitions.dependencies) WHERE json_each.value = ?) ORDER BY priority, goal_id`).all(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string })[];
   return rows.map(toRecord);
 }
 
 export function childGoals(db: SqliteDatabase, goalId: string): GoalRecord[] {
-  const rows = db.prepare(`SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE parent_goal_id = ? AND archived_at IS NULL ORDER BY priority, goal_id`).all(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string })[];
+  const rows = cached(db, `SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE parent_goal_id = ? AND archived_at IS NULL ORDER BY priority, goal_id`).all(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string })[];
   return rows.map(toRecord);
 }
 
 export function recordKeyResultValue(db: SqliteDatabase, entry: { goalId: string; value: number; recordedAt: string; source: string | null; runId: string | null; at: string }): KeyResultValueRow {
   return db.transaction(() => {
-    const info = db.prepare("INSERT INTO key_results (goal_id, value, recorded_at, source, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(entry.goalId, entry.value, entry.recordedAt, entry.source, entry.runId, entry.at);
-    return db.prepare("SELECT * FROM key_results WHERE value_id = ?").get(info.lastInsertRowid) as KeyResultValueRow;
+    const info = cached(db, "INSERT INTO key_results (goal_id, value, recorded_at, source, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(entry.goalId, entry.value, entry.recordedAt, entry.source, entry.runId, entry.at);
+    return cached(db, "SELECT * FROM key_results WHERE value_id = ?").get(info.lastInsertRowid) as KeyResultValueRow;
   }).immediate();
 }
 
 export function keyResultHistory(db: SqliteDatabase, goalId: string, limit: number): KeyResultValueRow[] {
   // The latest `limit` values, returned oldest first.
-  const rows = db.prepare("SELECT * FROM key_results WHERE goal_id = ? ORDER BY recorded_at DESC, value_id DESC LIMIT ?").all(goalId, limit) as KeyResultValueRow[];
+  const rows = cached(db, "SELECT * FROM key_results WHERE goal_id = ? ORDER BY recorded_at DESC, value_id DESC LIMIT ?").all(goalId, limit) as KeyResultValueRow[];
   return rows.reverse();
 }
 
 export function latestKeyResultValues(db: SqliteDatabase, goalIds: readonly string[]): Map<string, KeyResultValueRow> {
   const latest = new Map<string, KeyResultValueRow>();
-  const statement = db.prepare("SELECT * FROM key_results WHERE goal_id = ? ORDER BY recorded_at DESC, value_id DESC LIMIT 1");
+  const statement = cached(db, "SELECT * FROM key_results WHERE goal_id = ? ORDER BY recorded_at DESC, value_id DESC LIMIT 1");
   for (const id of goalIds) {
     const row = statement.get(id) as KeyResultValueRow | undefined;
     if (row !== undefined) latest.set(id, row);

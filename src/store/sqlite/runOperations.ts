@@ -1,7 +1,7 @@
 /** The run ledger on SQLite: each operation one IMMEDIATE transaction. */
 import { InvalidInputError } from "../../errors.js";
 import type { FinishedRunWrite, RunFinish, RunRecord, RunStart } from "../types.js";
-import type { SqliteDatabase } from "./database.js";
+import { cached, type SqliteDatabase } from "./database.js";
 
 const JSON_COLUMNS = ["actions_taken", "metrics_before", "metrics_after", "lesson_candidates", "context_lessons", "context_rules"] as const;
 
@@ -13,13 +13,13 @@ function toRun(row: Record<string, unknown> | undefined): RunRecord | undefined 
 }
 
 export function getRun(db: SqliteDatabase, runId: string): RunRecord | undefined {
-  return toRun(db.prepare("SELECT * FROM goal_runs WHERE run_id = ?").get(runId) as Record<string, unknown> | undefined);
+  return toRun(cached(db, "SELECT * FROM goal_runs WHERE run_id = ?").get(runId) as Record<string, unknown> | undefined);
 }
 
 export function startRun(db: SqliteDatabase, start: RunStart): { run: RunRecord; existing: boolean } {
   return db.transaction(() => {
     if (start.idempotencyKey !== null) {
-      const existing = toRun(db.prepare("SELECT * FROM goal_runs WHERE idempotency_key = ?").get(start.idempotencyKey) as Record<string, unknown> | undefined);
+      const existing = toRun(cached(db, "SELECT * FROM goal_runs WHERE idempotency_key = ?").get(start.idempotencyKey) as Record<string, unknown> | undefined);
       if (existing !== undefined) {
         if (existing.goal_id !== start.goalId) {
           throw new InvalidInputError("run.idempotency_conflict", `idempotency key '${start.idempotencyKey}' was used for run ${existing.run_id} of goal ${existing.goal_id}, not ${start.goalId}`, { field: "idempotency_key" });
@@ -28,8 +28,8 @@ export function startRun(db: SqliteDatabase, start: RunStart): { run: RunRecord;
       }
     }
     // attempt: 1 + the earlier runs of this goal with the same job id (runs without one count together).
-    const earlier = db.prepare("SELECT COUNT(*) FROM goal_runs WHERE goal_id = ? AND job_id IS ?").pluck().get(start.goalId, start.jobId) as number;
-    db.prepare(`INSERT INTO goal_runs (run_id, goal_id, job_id, attempt, plan_summary, metrics_before, run_state, idempotency_key,
+    const earlier = cached(db, "SELECT COUNT(*) FROM goal_runs WHERE goal_id = ? AND job_id IS ?", true).get(start.goalId, start.jobId) as number;
+    cached(db, `INSERT INTO goal_runs (run_id, goal_id, job_id, attempt, plan_summary, metrics_before, run_state, idempotency_key,
         context_lessons, context_rules, started_at, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`).run(
       start.runId, start.goalId, start.jobId, earlier + 1, start.planSummary, JSON.stringify(start.metricsBefore), start.idempotencyKey,
@@ -47,7 +47,7 @@ export function finishRun(db: SqliteDatabase, finish: RunFinish): RunRecord {
       throw new InvalidInputError("run.already_finished", `run ${finish.runId} already finished at ${run.finished_at} (${run.local_outcome}); a run is finished once`, { field: "run_id" });
     }
     const duration = Math.max(0, (Date.parse(finish.at) - Date.parse(run.started_at)) / 1000);
-    db.prepare(`UPDATE goal_runs SET local_outcome = ?, verifier_status = ?, failure_category = ?, actions_taken = ?, notes = ?,
+    cached(db, `UPDATE goal_runs SET local_outcome = ?, verifier_status = ?, failure_category = ?, actions_taken = ?, notes = ?,
         lesson_candidates = ?, metrics_after = ?, duration_seconds = ?, run_state = 'finished', finished_at = ?, updated_at = ? WHERE run_id = ?`).run(
       finish.outcome, finish.verifier, finish.failureCategory, JSON.stringify(finish.actions), finish.notes, JSON.stringify(finish.lessonCandidates),
       JSON.stringify(finish.metricsAfter), duration, finish.at, finish.at, finish.runId,
@@ -61,21 +61,21 @@ export function checkpointRun(db: SqliteDatabase, entry: { runId: string; ref: s
     const run = getRun(db, entry.runId);
     if (run === undefined) throw new InvalidInputError("run.not_found", `no run '${entry.runId}'`, { field: "run_id" });
     if (run.run_state === "finished") throw new InvalidInputError("run.already_finished", `run ${entry.runId} is finished; only a running run can be checkpointed`, { field: "run_id" });
-    db.prepare("UPDATE goal_runs SET checkpoint_ref = ?, run_state = 'checkpointed', updated_at = ? WHERE run_id = ?").run(entry.ref, entry.at, entry.runId);
+    cached(db, "UPDATE goal_runs SET checkpoint_ref = ?, run_state = 'checkpointed', updated_at = ? WHERE run_id = ?").run(entry.ref, entry.at, entry.runId);
     return getRun(db, entry.runId) as RunRecord;
   }).immediate();
 }
 
 export function listRuns(db: SqliteDatabase, filter: { goalId?: string; limit: number }): RunRecord[] {
   const rows = (filter.goalId === undefined
-    ? db.prepare("SELECT * FROM goal_runs ORDER BY started_at DESC, run_id DESC LIMIT ?").all(filter.limit)
-    : db.prepare("SELECT * FROM goal_runs WHERE goal_id = ? ORDER BY started_at DESC, run_id DESC LIMIT ?").all(filter.goalId, filter.limit)) as Record<string, unknown>[];
+    ? cached(db, "SELECT * FROM goal_runs ORDER BY started_at DESC, run_id DESC LIMIT ?").all(filter.limit)
+    : cached(db, "SELECT * FROM goal_runs WHERE goal_id = ? ORDER BY started_at DESC, run_id DESC LIMIT ?").all(filter.goalId, filter.limit)) as Record<string, unknown>[];
   return rows.map((r) => toRun(r) as RunRecord);
 }
 
 export function contextCandidates(db: SqliteDatabase, goalType: string) {
-  const lessons = db.prepare("SELECT lesson_id, action_type, lesson_text, review_by FROM lessons WHERE goal_type = ? AND active = 1 AND archived_at IS NULL ORDER BY lesson_id").all(goalType) as { lesson_id: string; action_type: string; lesson_text: string; review_by: string | null }[];
-  const rules = db.prepare("SELECT rule_id, title, applies_to_action_type, rule_text, activation_mode, canary_share FROM playbook_rules WHERE applies_to_goal_type = ? AND archived_at IS NULL ORDER BY rule_id").all(goalType) as { rule_id: string; title: string; applies_to_action_type: string; rule_text: string; activation_mode: "shadow" | "canary" | "full"; canary_share: number | null }[];
+  const lessons = cached(db, "SELECT lesson_id, action_type, lesson_text, review_by FROM lessons WHERE goal_type = ? AND active = 1 AND archived_at IS NULL ORDER BY lesson_id").all(goalType) as { lesson_id: string; action_type: string; lesson_text: string; review_by: string | null }[];
+  const rules = cached(db, "SELECT rule_id, title, applies_to_action_type, rule_text, activation_mode, canary_share FROM playbook_rules WHERE applies_to_goal_type = ? AND archived_at IS NULL ORDER BY rule_id").all(goalType) as { rule_id: string; title: string; applies_to_action_type: string; rule_text: string; activation_mode: "shadow" | "canary" | "full"; canary_share: number | null }[];
   return { lessons, rules };
 }
 
@@ -83,9 +83,9 @@ const finishedStatements = new WeakMap<SqliteDatabase, ReturnType<typeof prepare
 
 function prepareFinished(db: SqliteDatabase) {
   return {
-    byKey: db.prepare("SELECT run_id, goal_id FROM goal_runs WHERE idempotency_key = ?"),
-    earlier: db.prepare("SELECT COUNT(*) FROM goal_runs WHERE goal_id = ? AND job_id IS ?").pluck(),
-    insert: db.prepare(`INSERT INTO goal_runs (run_id, goal_id, job_id, attempt, plan_summary, actions_taken, verifier_status, local_outcome,
+    byKey: cached(db, "SELECT run_id, goal_id FROM goal_runs WHERE idempotency_key = ?"),
+    earlier: cached(db, "SELECT COUNT(*) FROM goal_runs WHERE goal_id = ? AND job_id IS ?", true),
+    insert: cached(db, `INSERT INTO goal_runs (run_id, goal_id, job_id, attempt, plan_summary, actions_taken, verifier_status, local_outcome,
         failure_category, metrics_before, metrics_after, duration_seconds, run_state, idempotency_key, notes, lesson_candidates,
         context_lessons, context_rules, started_at, finished_at, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'finished', ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
