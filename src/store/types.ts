@@ -276,7 +276,7 @@ export interface GoalOpsStore {
   getGoal(goalId: string): Promise<GoalRecord | undefined>;
   /** Goals (not archived) that list this goal among their dependencies. */
   dependentGoals(goalId: string): Promise<GoalRecord[]>;
-  /** Every goal that is not archived, with its spec. */
+  /** Every goal that is not archived; its `spec` holds only time_horizon and key_result (enough for progress and health). */
   liveGoalRecords(): Promise<GoalRecord[]>;
   /** Starts a run; with an idempotency key already used, returns that run instead (`existing: true`). */
   startRun(start: RunStart): Promise<{ run: RunRecord; existing: boolean }>;

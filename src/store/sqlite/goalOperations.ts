@@ -71,8 +71,19 @@ export function getGoal(db: SqliteDatabase, goalId: string): GoalRecord | undefi
 }
 
 export function liveGoalRecords(db: SqliteDatabase): GoalRecord[] {
-  const rows = cached(db, `SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE archived_at IS NULL ORDER BY priority, title, goal_id`).all() as (Omit<GoalRecord, "spec"> & { spec_json: string })[];
-  return rows.map(toRecord);
+  // Built from the columns, not spec_json: status reads every goal, and parsing 10,000 specs costs
+  // more than the rest of the query. The spec holds only what progress and health need.
+  type Row = Omit<GoalRecord, "spec"> & { time_horizon: string | null; metric: string | null; unit: string | null; baseline: number | null; target: number | null; direction: "increase" | "decrease" | null };
+  const rows = cached(db, `SELECT goal_id, goal_type, title, parent_goal_id, owner_agent, priority, status, status_intent, intent_error, source_path,
+      archived_at, content_hash, source_commit, created_at, updated_at, time_horizon, metric, unit, baseline, target, direction
+    FROM goal_definitions WHERE archived_at IS NULL ORDER BY priority, title, goal_id`).all() as Row[];
+  return rows.map(({ time_horizon, metric, unit, baseline, target, direction, ...rest }) => ({
+    ...rest,
+    spec: {
+      ...(time_horizon !== null ? { time_horizon } : {}),
+      ...(metric !== null ? { key_result: { metric, unit, baseline, target, direction } } : {}),
+    },
+  }));
 }
 
 export function dependentGoals(db: SqliteDatabase, goalId: string): GoalRecord[] {
