@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { openGoalOps } from "../src/index.js";
-import { runCli, runCliJson } from "./helpers/cli.js";
+import { runCli, runCliJson, syncedRepo } from "./helpers/cli.js";
 import { IDS, validTree } from "./helpers/specs.js";
 import { tempRepo } from "./helpers/tempRepo.js";
 
@@ -11,15 +11,9 @@ interface Detail {
   history: { from_status: string | null; to_status: string; actor: string; reason: string }[];
 }
 
-async function syncedRepo(): Promise<string> {
-  const root = tempRepo(validTree(), { git: true });
-  expect((await runCli(["sync"], { cwd: root })).exitCode).toBe(0);
-  return root;
-}
-
 describe("goalops goal", () => {
   it("lists goals with their runtime status", async () => {
-    const root = await syncedRepo();
+    const root = await syncedRepo(validTree(), { git: true });
     const text = await runCli(["goal", "list"], { cwd: root });
     expect(text.stdout).toMatch(new RegExp(`^active\\s+p3\\s+objective\\s+${IDS.objective}\\s+Improve reliability$`, "m"));
     const json = await runCliJson<{ goal_id: string; status: string }[]>(["goal", "list", "--json"], { cwd: root });
@@ -27,7 +21,7 @@ describe("goalops goal", () => {
   });
 
   it("changes a status through the state machine and records who, why and when", async () => {
-    const root = await syncedRepo();
+    const root = await syncedRepo(validTree(), { git: true });
     const moved = await runCli(["goal", "transition", IDS.kr, "ready", "--reason", "baseline measured", "--actor", "agent:planner"], { cwd: root });
     expect(moved.stdout).toBe(`${IDS.kr}: planned -> ready`);
     expect(moved.exitCode).toBe(0);
@@ -40,7 +34,7 @@ describe("goalops goal", () => {
   });
 
   it("refuses an illegal change, naming the legal next statuses, and changes nothing", async () => {
-    const root = await syncedRepo();
+    const root = await syncedRepo(validTree(), { git: true });
     const refused = await runCli(["goal", "transition", IDS.kr, "completed", "--reason", "done?"], { cwd: root });
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain(`goal ${IDS.kr} is 'planned' and cannot become 'completed'; legal next statuses: ready, blocked, archived`);
@@ -53,7 +47,7 @@ describe("goalops goal", () => {
     [["goal", "show", "goal_01M6B5CJM0W8B9F354SPG2VVZZ"], 1, "no goal 'goal_01M6B5CJM0W8B9F354SPG2VVZZ' in the database"],
     [["goal", "transition", IDS.kr, "ready"], 2, "required option '--reason <text>' not specified"],
   ])("goalops %j exits %i with a clear message", async (args, code, message) => {
-    const root = await syncedRepo();
+    const root = await syncedRepo(validTree(), { git: true });
     const result = await runCli(args, { cwd: root });
     expect(result.exitCode).toBe(code);
     expect(result.stderr).toContain(message);

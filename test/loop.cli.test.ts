@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { runCli, runCliJson } from "./helpers/cli.js";
-import { IDS, validTree } from "./helpers/specs.js";
-import { tempRepo } from "./helpers/tempRepo.js";
+import { runCli, runCliJson, syncedRepo } from "./helpers/cli.js";
+import { IDS } from "./helpers/specs.js";
 
 interface Loop {
   loop_id: string;
@@ -11,12 +10,6 @@ interface Loop {
   loop_state: string;
   due_at: string | null;
   resolution: string | null;
-}
-
-async function syncedRepo(): Promise<string> {
-  const root = tempRepo(validTree());
-  expect((await runCli(["sync"], { cwd: root })).exitCode).toBe(0);
-  return root;
 }
 
 describe("goalops loop", () => {

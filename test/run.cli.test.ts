@@ -3,9 +3,9 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { runCli, runCliJson } from "./helpers/cli.js";
-import { IDS, validTree } from "./helpers/specs.js";
-import { PROJECT_ROOT, tempRepo } from "./helpers/tempRepo.js";
+import { runCli, runCliJson, syncedRepo } from "./helpers/cli.js";
+import { IDS } from "./helpers/specs.js";
+import { PROJECT_ROOT } from "./helpers/tempRepo.js";
 
 interface Run {
   run_id: string;
@@ -23,12 +23,6 @@ interface Run {
   checkpoint_ref: string | null;
   context_lessons: string[];
   existing?: boolean;
-}
-
-async function syncedRepo(): Promise<string> {
-  const root = tempRepo(validTree());
-  expect((await runCli(["sync"], { cwd: root })).exitCode).toBe(0);
-  return root;
 }
 
 describe("goalops run", () => {

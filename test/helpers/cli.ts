@@ -1,7 +1,8 @@
 /** Runs the built CLI (dist/cli/main.js) as a subprocess, as a user would. */
 import { execa } from "execa";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "./tempRepo.js";
+import { validTree } from "./specs.js";
+import { PROJECT_ROOT, tempRepo } from "./tempRepo.js";
 
 export const CLI = join(PROJECT_ROOT, "dist/cli/main.js");
 
@@ -31,4 +32,12 @@ export async function runCliJson<T = unknown>(args: string[], options: { cwd?: s
     throw new Error(`stdout is not JSON (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`);
   }
   return { ...result, json };
+}
+
+/** A temp repository holding `files` (default: the small valid tree), synced by the real CLI. */
+export async function syncedRepo(files: Record<string, string> = validTree(), options: { git?: boolean } = {}): Promise<string> {
+  const root = tempRepo(files, options);
+  const sync = await runCli(["sync"], { cwd: root });
+  if (sync.exitCode !== 0) throw new Error(`sync failed in the test repository (exit ${sync.exitCode}):\n${sync.stdout}\n${sync.stderr}`);
+  return root;
 }
