@@ -28,8 +28,8 @@ type Candidates = Awaited<ReturnType<GoalOpsStore["contextCandidates"]>>;
  * one of its allowed capabilities (all, when it declares none); rules in full mode, and canary
  * rules that this run draws. The run ledger records exactly this selection for each run.
  */
-export function selectApplicable(goal: GoalRecord, candidates: Candidates, runId: string | undefined) {
-  const capabilities = new Set((goal.spec.allowed_capabilities as string[] | undefined) ?? []);
+export function selectApplicable(allowedCapabilities: readonly string[], candidates: Candidates, runId: string | undefined) {
+  const capabilities = new Set(allowedCapabilities);
   const applies = (actionType: string) => actionType === "*" || capabilities.size === 0 || capabilities.has(actionType);
   const lessons = candidates.lessons.filter((l) => applies(l.action_type));
   const applicableRules = candidates.rules.filter((r) => applies(r.applies_to_action_type));
@@ -56,7 +56,7 @@ export async function buildContext(store: GoalOpsStore, tracker: KeyResultTracke
   const keyResults = krHolder === undefined ? [] : krHolder.goal_type === "key_result" ? [await tracker.summary(krHolder.goal_id)] : (await tracker.objective(krHolder.goal_id)).keyResults;
 
   const spec = goal.spec as { description?: string; success_metrics?: string[]; constraints?: string[]; allowed_capabilities?: string[]; time_horizon?: string };
-  const { lessons, rules, canaryUndrawn } = selectApplicable(goal, await store.contextCandidates(goal.goal_type), options.runId);
+  const { lessons, rules, canaryUndrawn } = selectApplicable(spec.allowed_capabilities ?? [], await store.contextCandidates(goal.goal_type), options.runId);
   const loops: OpenLoopRecord[] = await store.listLoops({ goalId, includeResolved: false });
 
   return {

@@ -6,7 +6,7 @@
 import { InvalidInputError } from "../errors.js";
 import { newPrefixedId } from "../ids.js";
 import { FAILURE_CATEGORIES } from "../spec/types.js";
-import type { GoalOpsStore, GoalRecord, RunRecord } from "../store/types.js";
+import type { GoalHeader, GoalOpsStore, RunRecord } from "../store/types.js";
 import { selectApplicable } from "../goals/agentContext.js";
 
 export const LOCAL_OUTCOMES = ["succeeded", "failed", "partial"] as const;
@@ -40,7 +40,7 @@ export class RunLedger {
   constructor(private readonly store: GoalOpsStore, private readonly now: () => Date = () => new Date()) {}
 
   async start(goalId: string, options: StartRunOptions = {}): Promise<RunRecord & { existing: boolean }> {
-    const goal = await this.store.getGoal(goalId);
+    const goal = await this.store.goalHeader(goalId);
     if (goal === undefined) throw new InvalidInputError("goal.not_found", `no goal '${goalId}' in the database; run 'goalops sync' if its file is new`, { field: "goal_id" });
     if (goal.archived_at !== null) throw new InvalidInputError("run.goal_archived", `goal ${goalId} is archived; runs cannot be started on it`, { field: "goal_id" });
     const runId = newPrefixedId("grun_");
@@ -63,7 +63,7 @@ export class RunLedger {
     const { outcome, verifier, failureCategory } = checkFinish(options);
     const run = await this.store.getRun(runId);
     if (run === undefined) throw new InvalidInputError("run.not_found", `no run '${runId}'`, { field: "run_id" });
-    const goal = (await this.store.getGoal(run.goal_id)) as GoalRecord;
+    const goal = (await this.store.goalHeader(run.goal_id)) as GoalHeader;
     return this.store.finishRun({
       runId,
       outcome,
@@ -89,14 +89,14 @@ export class RunLedger {
    */
   async recordMany(runs: readonly FinishedRunInput[]): Promise<{ runId: string; existing: boolean }[]> {
     const now = this.now().toISOString();
-    const perGoal = new Map<string, { goal: GoalRecord; metrics: Record<string, number | null>; candidates: Awaited<ReturnType<GoalOpsStore["contextCandidates"]>> }>();
+    const perGoal = new Map<string, { goal: GoalHeader; metrics: Record<string, number | null>; candidates: Awaited<ReturnType<GoalOpsStore["contextCandidates"]>> }>();
     // Context candidates depend only on the goal type: read once per type for the batch.
     const perType = new Map<string, Awaited<ReturnType<GoalOpsStore["contextCandidates"]>>>();
     const writes = [];
     for (const [i, run] of runs.entries()) {
       let cached = perGoal.get(run.goalId);
       if (cached === undefined) {
-        const goal = await this.store.getGoal(run.goalId);
+        const goal = await this.store.goalHeader(run.goalId);
         if (goal === undefined) throw new InvalidInputError("goal.not_found", `run ${i + 1}: no goal '${run.goalId}' in the database`, { field: "goal_id" });
         if (goal.archived_at !== null) throw new InvalidInputError("run.goal_archived", `run ${i + 1}: goal ${run.goalId} is archived; runs cannot be recorded on it`, { field: "goal_id" });
         let candidates = perType.get(goal.goal_type);
@@ -109,7 +109,7 @@ export class RunLedger {
       }
       const checked = checkFinish(run);
       const runId = newPrefixedId("grun_");
-      const { lessons, rules } = selectApplicable(cached.goal, cached.candidates, runId);
+      const { lessons, rules } = selectApplicable(cached.goal.allowed_capabilities, cached.candidates, runId);
       const startedAt = run.startedAt ?? now;
       const finishedAt = run.finishedAt ?? now;
       for (const [field, value] of [["started_at", startedAt], ["finished_at", finishedAt]] as const) {
@@ -144,26 +144,26 @@ export class RunLedger {
    * The key results a goal's work moves: itself (a key result), its key results (an objective),
    * its parent (an initiative under a key result), or its parent objective's key results.
    */
-  private async relatedKeyResults(goal: GoalRecord): Promise<string[]> {
+  private async relatedKeyResults(goal: GoalHeader): Promise<string[]> {
     if (goal.goal_type === "key_result") return [goal.goal_id];
-    const children = async (id: string) => (await this.store.childGoals(id)).filter((g) => g.goal_type === "key_result").map((g) => g.goal_id);
+    const children = (id: string) => this.store.childKeyResultIds(id);
     if (goal.goal_type === "objective") return children(goal.goal_id);
     if (goal.parent_goal_id === null) return [];
-    const parent = await this.store.getGoal(goal.parent_goal_id);
+    const parent = await this.store.goalHeader(goal.parent_goal_id);
     if (parent === undefined) return [];
     if (parent.goal_type === "key_result") return [parent.goal_id];
     return parent.goal_type === "objective" ? children(parent.goal_id) : [];
   }
 
-  private async metricsOf(goal: GoalRecord): Promise<Record<string, number | null>> {
+  private async metricsOf(goal: GoalHeader): Promise<Record<string, number | null>> {
     const ids = await this.relatedKeyResults(goal);
     const latest = await this.store.latestKeyResultValues(ids);
     return Object.fromEntries(ids.map((id) => [id, latest.get(id)?.value ?? null]));
   }
 
   /** The lessons and rules a run's context holds: the same selection `goalops context --run` shows. */
-  private async contextFor(goal: GoalRecord, runId: string) {
-    const { lessons, rules } = selectApplicable(goal, await this.store.contextCandidates(goal.goal_type), runId);
+  private async contextFor(goal: GoalHeader, runId: string) {
+    const { lessons, rules } = selectApplicable(goal.allowed_capabilities, await this.store.contextCandidates(goal.goal_type), runId);
     return { lessons: lessons.map((l) => l.lesson_id), rules: rules.map((r) => ({ rule_id: r.rule_id, activation_mode: r.activation_mode })) };
   }
 }

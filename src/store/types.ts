@@ -131,6 +131,15 @@ export interface GoalRow {
   archived_at: string | null;
 }
 
+/** What the run ledger needs of a goal, read without its spec (a run is recorded per call). */
+export interface GoalHeader {
+  goal_id: string;
+  goal_type: string;
+  parent_goal_id: string | null;
+  archived_at: string | null;
+  allowed_capabilities: string[];
+}
+
 /** One goal as the database holds it: its spec (the last good version) and its runtime state. */
 export interface GoalRecord extends GoalRow {
   spec: Record<string, unknown>;
@@ -274,6 +283,9 @@ export interface GoalOpsStore {
   listGoals(options?: { includeArchived?: boolean }): Promise<GoalRow[]>;
   goalHistory(goalId: string): Promise<StateEventRow[]>;
   getGoal(goalId: string): Promise<GoalRecord | undefined>;
+  goalHeader(goalId: string): Promise<GoalHeader | undefined>;
+  /** Ids of the key results (not archived) under a goal. */
+  childKeyResultIds(goalId: string): Promise<string[]>;
   /** Goals (not archived) that list this goal among their dependencies. */
   dependentGoals(goalId: string): Promise<GoalRecord[]>;
   /** Every goal that is not archived; its `spec` holds only time_horizon and key_result (enough for progress and health). */

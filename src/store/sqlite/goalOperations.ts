@@ -2,7 +2,7 @@
 import { canTransition } from "../../goals/stateMachine.js";
 import { InvalidInputError } from "../../errors.js";
 import type { GoalStatus } from "../../spec/types.js";
-import type { DefinitionCounts, GoalRecord, GoalRow, KeyResultValueRow, InvalidFileRow, StateEventInput, StateEventRow, SyncHistoryEntry } from "../types.js";
+import type { DefinitionCounts, GoalHeader, GoalRecord, GoalRow, KeyResultValueRow, InvalidFileRow, StateEventInput, StateEventRow, SyncHistoryEntry } from "../types.js";
 import { cached, type SqliteDatabase } from "./database.js";
 import { StaleSnapshotError } from "../errors.js";
 
@@ -68,6 +68,15 @@ function toRecord(row: Omit<GoalRecord, "spec"> & { spec_json: string }): GoalRe
 export function getGoal(db: SqliteDatabase, goalId: string): GoalRecord | undefined {
   const row = cached(db, `SELECT ${GOAL_RECORD_COLUMNS} FROM goal_definitions WHERE goal_id = ?`).get(goalId) as (Omit<GoalRecord, "spec"> & { spec_json: string }) | undefined;
   return row === undefined ? undefined : toRecord(row);
+}
+
+export function goalHeader(db: SqliteDatabase, goalId: string): GoalHeader | undefined {
+  const row = cached(db, "SELECT goal_id, goal_type, parent_goal_id, archived_at, allowed_capabilities FROM goal_definitions WHERE goal_id = ?").get(goalId) as (Omit<GoalHeader, "allowed_capabilities"> & { allowed_capabilities: string }) | undefined;
+  return row === undefined ? undefined : { ...row, allowed_capabilities: JSON.parse(row.allowed_capabilities) as string[] };
+}
+
+export function childKeyResultIds(db: SqliteDatabase, goalId: string): string[] {
+  return cached(db, "SELECT goal_id FROM goal_definitions WHERE parent_goal_id = ? AND goal_type = 'key_result' AND archived_at IS NULL ORDER BY priority, goal_id", true).all(goalId) as string[];
 }
 
 export function liveGoalRecords(db: SqliteDatabase): GoalRecord[] {

@@ -6,7 +6,7 @@ import type { GoalOpsStore, NoopSyncEntry, StateEventInput, SyncPlanWrite } from
 import type { GoalStatus } from "../../spec/types.js";
 import { openDatabase, type OpenOptions, type SqliteDatabase } from "./database.js";
 import { applySyncPlan, fileStateCounts, getMeta, setMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
-import { appendStateEvent, childGoals, dependentGoals, liveGoalRecords, countDefinitions, getGoal, goalHistory, keyResultHistory, latestKeyResultValues, recordKeyResultValue, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
+import { appendStateEvent, childGoals, childKeyResultIds, goalHeader, dependentGoals, liveGoalRecords, countDefinitions, getGoal, goalHistory, keyResultHistory, latestKeyResultValues, recordKeyResultValue, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
 
 export class SqliteStore implements GoalOpsStore {
   private constructor(private readonly db: SqliteDatabase) {}
@@ -68,6 +68,12 @@ export class SqliteStore implements GoalOpsStore {
   }
   async listRuns(filter: { goalId?: string; limit: number }) {
     return listRuns(this.db, filter);
+  }
+  async goalHeader(goalId: string) {
+    return goalHeader(this.db, goalId);
+  }
+  async childKeyResultIds(goalId: string) {
+    return childKeyResultIds(this.db, goalId);
   }
   async dependentGoals(goalId: string) {
     return dependentGoals(this.db, goalId);
