@@ -11,7 +11,7 @@ import { snapshotFiles } from "./fileSnapshot.js";
 import { gitTreeState, type GitTreeState } from "../git/treeState.js";
 import { VERSION } from "../version.js";
 import { StaleSnapshotError } from "../store/errors.js";
-import type { DefinitionCounts, GoalOpsStore, SyncCounts } from "../store/types.js";
+import type { DefinitionCounts, GoalOpsStore, NoopSyncEntry, SyncCounts } from "../store/types.js";
 import { reconcilePlan, type PlannedChange, type PlannedInvalidFile } from "./reconcilePlan.js";
 
 export interface SyncOptions {
@@ -65,15 +65,21 @@ export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, opti
   // Without a recorded clean commit the shortcut cannot apply: scan the files while git runs.
   const before = lastCleanCommit === null ? null : await probingBefore;
 
+  /** The report of a sync that found nothing to change (and its record, unless a dry run). */
+  // What each kind of no-op adds to its record (computed only when it is recorded, not on a dry run).
+  type NoopDetails = Pick<NoopSyncEntry, "signatures" | "cleanTreeCommit">;
+  const reportUnchanged = async (commit: string | null, files: { total: number; invalid: number }, record: () => NoopDetails | Promise<NoopDetails>): Promise<SyncReport> => {
+    const counts = { added: 0, changed: 0, archived: 0, restored: 0, invalid: files.invalid, unchanged: files.total - files.invalid };
+    const invalid = files.invalid === 0 ? [] : (await store.invalidFiles()).map((f) => ({ path: f.path, kind: f.kind, keptId: f.objectId, problems: f.problems }));
+    if (options.dryRun) return { outcome: "planned", commit, counts, changes: [], invalid, wouldChange: false };
+    await store.recordNoopSync({ trigger, commit, at: startedAt.toISOString(), unchanged: counts.unchanged, invalid: files.invalid, ...(await record()) });
+    return { outcome: "unchanged", commit, counts, changes: [], invalid, wouldChange: false, inForce: await store.countDefinitions() };
+  };
+
   // git says the spec files are exactly those of the commit last synced from a clean tree.
   if (before?.clean && before.head !== null && cleanMarker(before.head) === lastCleanCommit) {
-    const commit = before.head;
-    const files = await store.fileStateCounts();
-    const counts = { added: 0, changed: 0, archived: 0, restored: 0, invalid: files.invalid, unchanged: files.total - files.invalid };
-    const invalidFiles = files.invalid === 0 ? [] : (await store.invalidFiles()).map((f) => ({ path: f.path, kind: f.kind, keptId: f.objectId, problems: f.problems }));
-    if (options.dryRun) return { outcome: "planned", commit, counts, changes: [], invalid: invalidFiles, wouldChange: false };
-    await store.recordNoopSync({ trigger, commit, at: startedAt.toISOString(), unchanged: counts.unchanged, invalid: files.invalid, signatures: [], cleanTreeCommit: cleanMarker(commit) });
-    return { outcome: "unchanged", commit, counts, changes: [], invalid: invalidFiles, wouldChange: false, inForce: await store.countDefinitions() };
+    const head = before.head;
+    return reportUnchanged(head, await store.fileStateCounts(), () => ({ signatures: [], cleanTreeCommit: cleanMarker(head) }));
   }
 
   const listed = listSpecFiles(config);
@@ -86,13 +92,10 @@ export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, opti
   const unchanged = index.size === listed.length && listed.every((f) => index.get(f.path)?.hash === current.get(f.path)?.hash);
   if (unchanged) {
     const invalid = [...index.values()].filter((e) => e.syncState === "invalid").length;
-    const counts = { added: 0, changed: 0, archived: 0, restored: 0, invalid, unchanged: listed.length - invalid };
-    const invalidFiles = invalid === 0 ? [] : (await store.invalidFiles()).map((f) => ({ path: f.path, kind: f.kind, keptId: f.objectId, problems: f.problems }));
-    if (options.dryRun) return { outcome: "planned", commit, counts, changes: [], invalid: invalidFiles, wouldChange: false };
-    const signatures = [...current].filter(([path, c]) => index.get(path)?.statSignature !== c.statSignature).map(([path, c]) => ({ path, statSignature: c.statSignature }));
-    const cleanTreeCommit = gitBefore?.clean ? cleanMarker(cleanCommit(gitBefore, await probeGit())) : null;
-    await store.recordNoopSync({ trigger, commit, at: startedAt.toISOString(), unchanged: counts.unchanged, invalid, signatures, cleanTreeCommit });
-    return { outcome: "unchanged", commit, counts, changes: [], invalid: invalidFiles, wouldChange: false, inForce: await store.countDefinitions() };
+    return reportUnchanged(commit, { total: listed.length, invalid }, async () => ({
+      signatures: [...current].filter(([path, c]) => index.get(path)?.statSignature !== c.statSignature).map(([path, c]) => ({ path, statSignature: c.statSignature })),
+      cleanTreeCommit: gitBefore?.clean ? cleanMarker(cleanCommit(gitBefore, await probeGit())) : null,
+    }));
   }
 
   for (let attempt = 1; ; attempt++) {
