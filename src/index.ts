@@ -98,7 +98,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
     },
     context: (goalId, o = {}) => buildContext(getStore(), tracker(), goalId, o),
     status: (o = {}) => buildStatus(getStore(), tracker(), o),
-    validate: (paths = []) => validateRepo(config, configFile, paths),
+    validate: async (paths = []) => validateRepo(config, configFile, paths),
     sync: (o = {}) => syncRepo(config, getStore(), o),
     diff: async (o = {}) => {
       if (store === undefined && !existsSync(config.databasePath)) {

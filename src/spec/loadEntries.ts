@@ -31,8 +31,3 @@ export function loadSpecEntry(entry: LoadEntry, maxBytes: number, hash = true): 
   }
   return loadSpecFile(entry.path, entry.kind, bytes, maxBytes, entry.hash ?? (hash ? hashBytes(bytes) : ""));
 }
-
-/** Loads files in order; without `hash`, no content hashes (validate needs none). */
-export async function loadSpecEntries(entries: readonly LoadEntry[], maxBytes: number, hash = true): Promise<SpecFile[]> {
-  return entries.map((e) => loadSpecEntry(e, maxBytes, hash));
-}

@@ -10,7 +10,7 @@ import { crossCheck, type CrossCheckDocument } from "./crossChecks.js";
 import { KINDS, OBJECT_KINDS, type ObjectKind } from "./kinds.js";
 import type { SpecProblem } from "./parseYaml.js";
 import { formatFieldPath } from "./parseYaml.js";
-import { type LoadEntry, loadSpecEntries } from "./loadEntries.js";
+import { type LoadEntry, loadSpecEntry } from "./loadEntries.js";
 import { idOf, locateFields, type SpecFile } from "./specFile.js";
 
 export interface SpecTreeFile {
@@ -91,7 +91,7 @@ export function toRepoPath(root: string, absolutePath: string): string {
 }
 
 /** Loads and checks every spec file of the tree. Never throws for a bad file: it carries problems. */
-export async function loadSpecTree(config: ResolvedConfig, listed: readonly SpecTreeFile[] = listSpecFiles(config), options: LoadTreeOptions = {}): Promise<SpecTree> {
+export function loadSpecTree(config: ResolvedConfig, listed: readonly SpecTreeFile[] = listSpecFiles(config), options: LoadTreeOptions = {}): SpecTree {
   const files: (SpecFile | undefined)[] = new Array(listed.length);
   const toLoad: (LoadEntry & { index: number })[] = [];
   listed.forEach((f, index) => {
@@ -105,10 +105,7 @@ export async function loadSpecTree(config: ResolvedConfig, listed: readonly Spec
       toLoad.push({ ...f, index, ...(read?.bytes !== undefined ? { bytes: read.bytes, hash: read.hash } : {}) });
     }
   });
-  const loaded = await loadSpecEntries(toLoad, config.maxFileBytes, !options.withoutHashes);
-  toLoad.forEach((entry, i) => {
-    files[entry.index] = loaded[i];
-  });
+  for (const entry of toLoad) files[entry.index] = loadSpecEntry(entry, config.maxFileBytes, !options.withoutHashes);
   const result = files as SpecFile[];
   applyCrossChecks(result, options.lastKnownIds, new Map(listed.map((f) => [f.path, f.absolutePath])));
   return { files: result };

@@ -31,9 +31,9 @@ export function problemsOf(files: readonly SpecFile[]): FileProblem[] {
  * Validates the repository. With `only`, reports problems of just those files or folders, but still
  * checks them against the whole tree (a reference is resolved wherever its target lives).
  */
-export async function validateRepo(config: ResolvedConfig, configFile: SpecFile, only: readonly string[] = []): Promise<ValidationReport> {
+export function validateRepo(config: ResolvedConfig, configFile: SpecFile, only: readonly string[] = []): ValidationReport {
   const listed = listSpecFiles(config);
-  const tree = await loadSpecTree(config, listed, { withoutHashes: true });
+  const tree = loadSpecTree(config, listed, { withoutHashes: true });
   let files: SpecFile[] = [configFile, ...tree.files];
   if (only.length > 0) {
     const wanted = only.map((p) => toRepoPath(config.root, resolve(p)));

@@ -37,7 +37,6 @@ export interface StoredObject {
 export interface SyncSnapshot {
   files: Map<string, FileIndexEntry>;
   objects: Map<string, StoredObject>;
-  lastAppliedCommit: string | null;
 }
 
 export interface StateEventInput {

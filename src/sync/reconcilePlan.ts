@@ -195,8 +195,3 @@ export function reconcilePlan(input: PlanInput): ReconcileResult {
     invalid,
   };
 }
-
-/** Whether a plan writes anything to the definitions (not only the file index). */
-export function planChangesDefinitions(plan: SyncPlanWrite): boolean {
-  return plan.upserts.length > 0 || plan.archives.length > 0;
-}

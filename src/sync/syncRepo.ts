@@ -108,7 +108,7 @@ export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, opti
       const object = snapshot.objects.get(entry.objectId);
       if (object !== undefined && entry.syncState === "synced" && object.hash === entry.hash) knownGood.set(entry.path, { hash: object.hash, data: object.spec });
     }
-    const tree = await loadSpecTree(config, listed, { knownGood, lastKnownIds, current });
+    const tree = loadSpecTree(config, listed, { knownGood, lastKnownIds, current });
     const result = reconcilePlan({
       files: tree.files,
       snapshot,

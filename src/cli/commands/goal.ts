@@ -73,9 +73,9 @@ Example:
   goalops goal transition goal_01... completed --reason "all KRs at target for 4 weeks"`)
     .action(async (goalId: string, to: string, options: GoalOptions) => {
       await withGoalOps(options, async (ops) => {
-        const before = await ops.goals.show(goalId);
         const detail = await ops.goals.transition(goalId, { to, reason: options.reason ?? "", actor: options.actor ?? defaultActor() });
-        process.stdout.write(options.json ? `${JSON.stringify(detail, null, 2)}\n` : `${goalId}: ${before.status} -> ${detail.status}\n`);
+        const change = detail.history.at(-1);
+        process.stdout.write(options.json ? `${JSON.stringify(detail, null, 2)}\n` : `${goalId}: ${change?.from_status ?? "(new)"} -> ${detail.status}\n`);
       });
     });
 }

@@ -29,7 +29,7 @@ export function readSyncSnapshot(db: SqliteDatabase): SyncSnapshot {
     const rows = db.prepare(`SELECT ${idColumn}, source_path, content_hash, spec_json, archived_at FROM ${table}`).raw().all() as [string, string, string, string, string | null][];
     for (const [id, path, hash, spec, archivedAt] of rows) objects.set(id, { kind, id, path, hash, spec: JSON.parse(spec) as Record<string, unknown>, archived: archivedAt !== null });
   }
-  return { files: readFileIndex(db), objects, lastAppliedCommit: getMeta(db, "last_applied_commit") };
+  return { files: readFileIndex(db), objects };
 }
 
 export function getMeta(db: SqliteDatabase, key: string): string | null {
