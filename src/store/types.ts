@@ -34,6 +34,12 @@ export interface StoredObject {
   statusIntent?: StatusIntent | null;
 }
 
+/** Part of the sync snapshot: the index entries of these paths, the definitions with these ids. */
+export interface SnapshotScope {
+  paths: readonly string[];
+  ids: readonly string[];
+}
+
 export interface SyncSnapshot {
   files: Map<string, FileIndexEntry>;
   objects: Map<string, StoredObject>;
@@ -272,8 +278,8 @@ export interface NoopSyncEntry {
 export interface GoalOpsStore {
   /** The file index alone: cheap, for deciding whether anything changed at all. */
   readFileIndex(): Promise<Map<string, FileIndexEntry>>;
-  /** The file index, every stored definition and the last applied commit. */
-  readSyncSnapshot(): Promise<SyncSnapshot>;
+  /** The file index and every stored definition; or, given a scope, only what concerns those paths and ids. */
+  readSyncSnapshot(scope?: SnapshotScope): Promise<SyncSnapshot>;
   /** Applies a sync plan in one transaction; throws StaleSnapshotError if a goal moved meanwhile. */
   applySyncPlan(plan: SyncPlanWrite): Promise<void>;
   /** Records a sync that found nothing to change (keeps the history and last attempted commit). */
@@ -315,6 +321,8 @@ export interface GoalOpsStore {
   recentSyncs(limit?: number): Promise<SyncHistoryEntry[]>;
   getMeta(key: string): Promise<string | null>;
   countDefinitions(): Promise<DefinitionCounts>;
+  /** Goals not archived (the prune guard's denominator). */
+  countLiveGoals(): Promise<number>;
   /** How many spec files the last sync saw, and how many of them were invalid. */
   fileStateCounts(): Promise<{ total: number; invalid: number }>;
   /** Records the marker of the commit the files were last read from with a clean tree (or clears it). */

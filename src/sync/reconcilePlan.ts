@@ -21,6 +21,21 @@ export interface PlanInput {
   allowPrune: boolean;
   /** Each present file's stat signature to record (see fileSnapshot.ts). */
   signatures?: ReadonlyMap<string, string | null>;
+  /**
+   * A plan for some files only (the daemon's live sync): `files` are those files, `snapshot` holds
+   * their index entries and the definitions they touch (their ids, what their paths held, their
+   * dependencies), and this says what the rest of the tree declares.
+   */
+  scope?: PlanScope;
+}
+
+export interface PlanScope {
+  /** Ids declared by the files outside the scope (valid or not): never archived. */
+  declaredIds: ReadonlySet<string>;
+  /** Ids of the valid files outside the scope. */
+  validIds: ReadonlySet<string>;
+  /** Goals not archived in the database (the prune guard's denominator). */
+  liveGoals: number;
 }
 
 export interface PlannedChange {
@@ -61,9 +76,11 @@ export function reconcilePlan(input: PlanInput): ReconcileResult {
   const counts = { added: 0, changed: 0, archived: 0, restored: 0, invalid: 0, unchanged: 0 };
   /** Ids still declared by a file (valid or not): never archived. */
   const declared = new Set<string>();
+  const isDeclared = (id: string): boolean => declared.has(id) || (input.scope?.declaredIds.has(id) ?? false);
   // A dependency's status: as stored, or 'planned' for a goal this sync adds (no intent completes a goal).
   const validIds = new Set(input.files.flatMap((f) => (f.ok && f.id !== undefined ? [f.id] : [])));
-  const statusOf = (id: string): GoalStatus | undefined => snapshot.objects.get(id)?.status ?? (validIds.has(id) ? "planned" : undefined);
+  const isValid = (id: string): boolean => validIds.has(id) || (input.scope?.validIds.has(id) ?? false);
+  const statusOf = (id: string): GoalStatus | undefined => snapshot.objects.get(id)?.status ?? (isValid(id) ? "planned" : undefined);
 
   for (const file of input.files) {
     const kind = file.kind as ObjectKind;
@@ -155,7 +172,7 @@ export function reconcilePlan(input: PlanInput): ReconcileResult {
   for (const object of snapshot.objects.values()) {
     if (object.archived) continue;
     if (object.kind === "goal") liveGoals++;
-    if (declared.has(object.id)) continue;
+    if (isDeclared(object.id)) continue;
     const archive: ObjectArchive = { kind: object.kind, id: object.id, path: object.path };
     const planned: PlannedChange = { kind: object.kind, id: object.id, path: object.path, change: "archived" };
     if (object.kind === "goal") {
@@ -170,6 +187,7 @@ export function reconcilePlan(input: PlanInput): ReconcileResult {
     counts.archived++;
   }
 
+  if (input.scope !== undefined) liveGoals = input.scope.liveGoals;
   // Guarded pruning: an empty or wrong checkout must not archive the whole tree.
   if (!input.allowPrune && archivedGoals.length >= 2 && archivedGoals.length > input.pruneLimit * liveGoals) {
     return {

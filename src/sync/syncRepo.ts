@@ -6,12 +6,13 @@
  * same plan, not applied.
  */
 import type { ResolvedConfig } from "../spec/config.js";
-import { listSpecFiles, loadSpecTree } from "../spec/specTree.js";
-import { snapshotFiles } from "./fileSnapshot.js";
+import { listSpecFiles, loadFilesOf, type SpecTreeFile } from "../spec/specTree.js";
+import { LiveSpecTree } from "../spec/liveSpecTree.js";
+import { type CurrentFile, snapshotFiles } from "./fileSnapshot.js";
 import { gitTreeState, type GitTreeState } from "../git/treeState.js";
 import { VERSION } from "../version.js";
 import { StaleSnapshotError } from "../store/errors.js";
-import type { DefinitionCounts, GoalOpsStore, NoopSyncEntry, SyncCounts } from "../store/types.js";
+import type { DefinitionCounts, GoalOpsStore, NoopSyncEntry, SyncCounts, SyncSnapshot } from "../store/types.js";
 import { reconcilePlan, type PlannedChange, type PlannedInvalidFile } from "./reconcilePlan.js";
 
 export interface SyncOptions {
@@ -22,6 +23,8 @@ export interface SyncOptions {
   probeGit?: () => Promise<GitTreeState | null>;
   /** Clock, for tests. */
   now?: () => Date;
+  /** Receives the loaded tree when the sync loaded one (the daemon keeps it for its live syncs). */
+  keepTree?: (tree: LiveSpecTree) => void;
 }
 
 export interface SyncReport {
@@ -100,17 +103,9 @@ export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, opti
 
   for (let attempt = 1; ; attempt++) {
     const snapshot = await store.readSyncSnapshot();
-    const knownGood = new Map<string, { hash: string; data: Record<string, unknown> }>();
-    const lastKnownIds = new Map<string, string>();
-    for (const entry of snapshot.files.values()) {
-      if (entry.objectId === null || !current.has(entry.path)) continue;
-      lastKnownIds.set(entry.path, entry.objectId);
-      const object = snapshot.objects.get(entry.objectId);
-      if (object !== undefined && entry.syncState === "synced" && object.hash === entry.hash) knownGood.set(entry.path, { hash: object.hash, data: object.spec });
-    }
-    const tree = loadSpecTree(config, listed, { knownGood, lastKnownIds, current });
+    const tree = loadTreeOver(config, listed, snapshot, current);
     const result = reconcilePlan({
-      files: tree.files,
+      files: [...tree.files()],
       snapshot,
       commit,
       at: now().toISOString(),
@@ -132,6 +127,7 @@ export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, opti
       const probingAfter = gitBefore?.clean ? probeGit() : Promise.resolve(null);
       await store.applySyncPlan(result.plan);
       await store.setCleanTreeCommit(cleanMarker(cleanCommit(gitBefore, await probingAfter)));
+      options.keepTree?.(tree);
       return { ...report, inForce: await store.countDefinitions() };
     } catch (error) {
       // An agent moved a goal between our read and our write: plan again from fresh state.
@@ -139,4 +135,21 @@ export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, opti
       throw error;
     }
   }
+}
+
+/**
+ * Loads the listed files, reusing the stored document of every file whose bytes are those of its
+ * last good version (the content-hash cache), and runs the cross-file checks.
+ */
+export function loadTreeOver(config: ResolvedConfig, listed: readonly SpecTreeFile[], snapshot: SyncSnapshot, current: ReadonlyMap<string, CurrentFile>): LiveSpecTree {
+  const knownGood = new Map<string, { hash: string; data: Record<string, unknown> }>();
+  const lastKnownIds = new Map<string, string>();
+  for (const entry of snapshot.files.values()) {
+    if (entry.objectId === null || !current.has(entry.path)) continue;
+    lastKnownIds.set(entry.path, entry.objectId);
+    const object = snapshot.objects.get(entry.objectId);
+    if (object !== undefined && entry.syncState === "synced" && object.hash === entry.hash) knownGood.set(entry.path, { hash: object.hash, data: object.spec });
+  }
+  const loaded = loadFilesOf(config, listed, { knownGood, lastKnownIds, current });
+  return new LiveSpecTree(loaded, listed.map((f) => [f.path, f.absolutePath]), config.maxFileBytes, lastKnownIds);
 }

@@ -2,9 +2,9 @@
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, startRun } from "./runOperations.js";
 import type { FinishedRunWrite, LoopKind, RunFinish, RunStart } from "../types.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
-import type { GoalOpsStore, NoopSyncEntry, StateEventInput, SyncPlanWrite } from "../types.js";
+import type { GoalOpsStore, NoopSyncEntry, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
-import { openDatabase, type OpenOptions, type SqliteDatabase } from "./database.js";
+import { cached, openDatabase, type OpenOptions, type SqliteDatabase } from "./database.js";
 import { applySyncPlan, fileStateCounts, getMeta, setMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
 import { appendStateEvent, childGoals, childKeyResultIds, goalHeader, dependentGoals, liveGoalRecords, countDefinitions, getGoal, goalHistory, keyResultHistory, latestKeyResultValues, recordKeyResultValue, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
 
@@ -18,8 +18,8 @@ export class SqliteStore implements GoalOpsStore {
   async readFileIndex() {
     return readFileIndex(this.db);
   }
-  async readSyncSnapshot() {
-    return readSyncSnapshot(this.db);
+  async readSyncSnapshot(scope?: SnapshotScope) {
+    return readSyncSnapshot(this.db, scope);
   }
   async applySyncPlan(plan: SyncPlanWrite) {
     applySyncPlan(this.db, plan);
@@ -107,6 +107,9 @@ export class SqliteStore implements GoalOpsStore {
   }
   async fileStateCounts() {
     return fileStateCounts(this.db);
+  }
+  async countLiveGoals() {
+    return cached(this.db, "SELECT COUNT(*) FROM goal_definitions WHERE archived_at IS NULL", true).get() as number;
   }
   async countDefinitions() {
     return countDefinitions(this.db);

@@ -5,31 +5,53 @@
 import { StaleSnapshotError } from "../errors.js";
 import type { ObjectKind } from "../../spec/kinds.js";
 import type { GoalSpec, GoalStatus, LessonSpec, PlaybookRuleSpec, StatusIntent } from "../../spec/types.js";
-import type { FileIndexEntry, NoopSyncEntry, ObjectUpsert, StoredObject, SyncPlanWrite, SyncSnapshot } from "../types.js";
-import type { SqliteDatabase } from "./database.js";
+import type { FileIndexEntry, NoopSyncEntry, SnapshotScope, ObjectUpsert, StoredObject, SyncPlanWrite, SyncSnapshot } from "../types.js";
+import { cached, type SqliteDatabase } from "./database.js";
 
 /** How many sync runs the history keeps. */
 const SYNC_HISTORY_LIMIT = 100;
 
 
-export function readFileIndex(db: SqliteDatabase): Map<string, FileIndexEntry> {
-  const rows = db.prepare("SELECT path, kind, object_id, content_hash, sync_state, stat_signature FROM spec_files").raw().all() as [string, ObjectKind, string | null, string, "synced" | "invalid", string | null][];
+const FILE_INDEX_COLUMNS = "path, kind, object_id, content_hash, sync_state, stat_signature";
+type FileIndexRow = [string, ObjectKind, string | null, string, "synced" | "invalid", string | null];
+
+export function readFileIndex(db: SqliteDatabase, paths?: readonly string[]): Map<string, FileIndexEntry> {
+  const rows = (
+    paths === undefined
+      ? db.prepare(`SELECT ${FILE_INDEX_COLUMNS} FROM spec_files`).raw().all()
+      : cached(db, `SELECT ${FILE_INDEX_COLUMNS} FROM spec_files WHERE path IN (SELECT value FROM json_each(?))`).raw().all(JSON.stringify(paths))
+  ) as FileIndexRow[];
   const index = new Map<string, FileIndexEntry>();
   for (const [path, kind, objectId, hash, syncState, statSignature] of rows) index.set(path, { path, kind, objectId, hash, syncState, statSignature });
   return index;
 }
 
-export function readSyncSnapshot(db: SqliteDatabase): SyncSnapshot {
+const OBJECT_TABLES = [
+  { kind: "goal", table: "goal_definitions", idColumn: "goal_id", goalColumns: ", status, status_intent" },
+  { kind: "lesson", table: "lessons", idColumn: "lesson_id", goalColumns: "" },
+  { kind: "rule", table: "playbook_rules", idColumn: "rule_id", goalColumns: "" },
+] as const;
+
+/**
+ * The file index and the stored definitions: all of them, or (a scope) the index entries of some
+ * paths and the definitions with some ids.
+ */
+export function readSyncSnapshot(db: SqliteDatabase, scope?: SnapshotScope): SyncSnapshot {
   const objects = new Map<string, StoredObject>();
-  const goals = db.prepare("SELECT goal_id, source_path, content_hash, spec_json, archived_at, status, status_intent FROM goal_definitions").raw().all() as [string, string, string, string, string | null, GoalStatus, StatusIntent | null][];
-  for (const [id, path, hash, spec, archivedAt, status, statusIntent] of goals) {
-    objects.set(id, { kind: "goal", id, path, hash, spec: JSON.parse(spec) as Record<string, unknown>, archived: archivedAt !== null, status, statusIntent });
+  for (const { kind, table, idColumn, goalColumns } of OBJECT_TABLES) {
+    const columns = `${idColumn}, source_path, content_hash, spec_json, archived_at${goalColumns}`;
+    const rows = (
+      scope === undefined
+        ? db.prepare(`SELECT ${columns} FROM ${table}`).raw().all()
+        : cached(db, `SELECT ${columns} FROM ${table} WHERE ${idColumn} IN (SELECT value FROM json_each(?))`).raw().all(JSON.stringify(scope.ids))
+    ) as [string, string, string, string, string | null, GoalStatus?, (StatusIntent | null)?][];
+    for (const [id, path, hash, spec, archivedAt, status, statusIntent] of rows) {
+      const object: StoredObject = { kind, id, path, hash, spec: JSON.parse(spec) as Record<string, unknown>, archived: archivedAt !== null };
+      if (kind === "goal") Object.assign(object, { status, statusIntent });
+      objects.set(id, object);
+    }
   }
-  for (const [table, idColumn, kind] of [["lessons", "lesson_id", "lesson"], ["playbook_rules", "rule_id", "rule"]] as const) {
-    const rows = db.prepare(`SELECT ${idColumn}, source_path, content_hash, spec_json, archived_at FROM ${table}`).raw().all() as [string, string, string, string, string | null][];
-    for (const [id, path, hash, spec, archivedAt] of rows) objects.set(id, { kind, id, path, hash, spec: JSON.parse(spec) as Record<string, unknown>, archived: archivedAt !== null });
-  }
-  return { files: readFileIndex(db), objects };
+  return { files: readFileIndex(db, scope?.paths), objects };
 }
 
 export function getMeta(db: SqliteDatabase, key: string): string | null {
