@@ -21,11 +21,17 @@ import { buildStatus, type StatusReport } from "./goals/statusReport.js";
 import { openStore } from "./store/openStore.js";
 import type { GoalOpsStore } from "./store/types.js";
 import { syncRepo, type SyncOptions, type SyncReport } from "./sync/syncRepo.js";
+import { type SyncStatus, syncStatus } from "./sync/syncStatus.js";
 
 export interface OpenOptions {
   /** Repository root (the folder holding goalops.yaml); default: the nearest one at or above `cwd`. */
   repo?: string;
   cwd?: string;
+  /**
+   * Use this store instead of opening the configured database (the daemon shares one connection
+   * between its API and its sync). The caller closes it; `close()` leaves it open.
+   */
+  store?: GoalOpsStore;
 }
 
 export interface GoalOps {
@@ -38,6 +44,8 @@ export interface GoalOps {
   context(goalId: string, options?: { runId?: string; agent?: string }): Promise<AgentContext>;
   /** The goal tree with status, health and progress; recent runs; files that failed the last sync. */
   status(options?: { recentRuns?: number }): Promise<StatusReport>;
+  /** Where syncing stands: last applied and attempted commits, recent syncs, files that failed. */
+  syncStatus(options?: { recent?: number }): Promise<SyncStatus>;
   /** Checks every spec file (schemas and cross-file rules). */
   validate(paths?: readonly string[]): Promise<ValidationReport>;
   /** One reconcile of the files into the database. */
@@ -66,7 +74,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
   if (!loaded.ok) throw new InvalidConfigError(problemsOf([loaded.file]));
   const config = loaded.config;
   const configFile = loaded.file;
-  let store: GoalOpsStore | undefined;
+  let store: GoalOpsStore | undefined = options.store;
   const getStore = (): GoalOpsStore => {
     store ??= openStore(config);
     return store;
@@ -98,6 +106,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
     },
     context: (goalId, o = {}) => buildContext(getStore(), tracker(), goalId, o),
     status: (o = {}) => buildStatus(getStore(), tracker(), o),
+    syncStatus: (o = {}) => syncStatus(getStore(), o),
     validate: async (paths = []) => validateRepo(config, configFile, paths),
     sync: (o = {}) => syncRepo(config, getStore(), o),
     diff: async (o = {}) => {
@@ -112,7 +121,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
       return syncRepo(config, getStore(), { ...o, dryRun: true });
     },
     close: async () => {
-      await store?.close();
+      if (options.store === undefined) await store?.close();
     },
   };
 }
@@ -125,9 +134,11 @@ export { type Health, health, krProgress } from "./goals/krProgress.js";
 export type { ResolvedConfig } from "./spec/config.js";
 export type { ValidationReport, FileProblem } from "./spec/validateRepo.js";
 export type { SyncReport, SyncOptions } from "./sync/syncRepo.js";
+export type { SyncStatus, SyncPosition } from "./sync/syncStatus.js";
 export type { FinishedRunInput, FinishRunOptions, StartRunOptions } from "./runs/runLedger.js";
 export type { AddLoopOptions } from "./runs/openLoops.js";
 export { type AgentContext, contextMarkdown } from "./goals/agentContext.js";
 export type { StatusNode, StatusReport } from "./goals/statusReport.js";
+export type { GoalOpsStore } from "./store/types.js";
 export type { OpenLoopRecord, RunRecord, GoalRecord, GoalRow, KeyResultValueRow, StateEventRow, SyncCounts } from "./store/types.js";
 export type { GoalSpec, LessonSpec, PlaybookRuleSpec, ConfigSpec, GoalStatus, GoalType, FailureCategory } from "./spec/types.js";

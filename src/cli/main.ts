@@ -18,6 +18,7 @@ import { registerRun } from "./commands/run.js";
 import { registerLoop } from "./commands/loop.js";
 import { registerContext } from "./commands/context.js";
 import { registerStatus } from "./commands/status.js";
+import { registerDaemon } from "./commands/daemon.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -36,6 +37,7 @@ Examples:
   goalops new goal --type objective --title "Improve reliability"
   goalops validate --format github
   goalops diff && goalops sync
+  goalops daemon                  watch, sync and serve the API on 127.0.0.1:7420
   goalops goal list
   goalops goal transition goal_01... active --reason "kick-off"`)
     .exitOverride();
@@ -50,6 +52,7 @@ Examples:
   registerLoop(program);
   registerContext(program);
   registerStatus(program);
+  registerDaemon(program);
   return program;
 }
 

@@ -44,3 +44,12 @@ export function gitTreeState(root: string, paths: readonly string[]): Promise<Gi
 export async function headCommit(root: string): Promise<string | null> {
   return (await gitTreeState(root, [".goalops-no-such-path"]))?.head ?? null;
 }
+
+/** The absolute path of the repository's git folder (.git, or a worktree's), or null outside git. */
+export function gitDirectory(root: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile("git", ["rev-parse", "--absolute-git-dir"], { cwd: root, encoding: "utf8" }, (error, stdout) => {
+      resolve(error ? null : stdout.trim() || null);
+    });
+  });
+}

@@ -4,6 +4,7 @@
  */
 import type { GoalOpsStore, GoalRecord, InvalidFileRow, RunRecord } from "../store/types.js";
 import { type Health, worstHealth } from "./krProgress.js";
+import { type SyncPosition, syncPosition } from "../sync/syncStatus.js";
 import type { KeyResultSummary, KeyResultTracker } from "./krTracker.js";
 
 export interface StatusNode {
@@ -24,7 +25,7 @@ export interface StatusReport {
   counts: Record<string, number>;
   recentRuns: Pick<RunRecord, "run_id" | "goal_id" | "run_state" | "local_outcome" | "failure_category" | "started_at">[];
   invalidFiles: InvalidFileRow[];
-  sync: { lastAppliedCommit: string | null; lastAppliedAt: string | null; lastAttemptedCommit: string | null; lastAttemptedAt: string | null };
+  sync: SyncPosition;
 }
 
 export async function buildStatus(store: GoalOpsStore, tracker: KeyResultTracker, options: { recentRuns?: number } = {}): Promise<StatusReport> {
@@ -60,17 +61,11 @@ export async function buildStatus(store: GoalOpsStore, tracker: KeyResultTracker
   const counts: Record<string, number> = {};
   for (const g of goals) counts[g.status] = (counts[g.status] ?? 0) + 1;
   const recentRuns = (await store.listRuns({ limit: options.recentRuns ?? 10 })).map(({ run_id, goal_id, run_state, local_outcome, failure_category, started_at }) => ({ run_id, goal_id, run_state, local_outcome, failure_category, started_at }));
-  const meta = async (key: string) => store.getMeta(key);
   return {
     goals: roots.map((r) => toNode(r, 0)),
     counts,
     recentRuns,
     invalidFiles: await store.invalidFiles(),
-    sync: {
-      lastAppliedCommit: await meta("last_applied_commit"),
-      lastAppliedAt: await meta("last_applied_at"),
-      lastAttemptedCommit: await meta("last_attempted_commit"),
-      lastAttemptedAt: await meta("last_attempted_at"),
-    },
+    sync: await syncPosition(store),
   };
 }

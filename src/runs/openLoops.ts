@@ -2,6 +2,7 @@
  * Open loops: work a goal is waiting on (a retry, a clarification, a follow-up), linked to its goal
  * and run, with a due time. They live in the database, so they survive restarts.
  */
+import { intervalMs } from "../spec/interval.js";
 import { InvalidInputError } from "../errors.js";
 import { newPrefixedId } from "../ids.js";
 import type { GoalOpsStore, LoopKind, OpenLoopRecord } from "../store/types.js";
@@ -19,11 +20,8 @@ export interface AddLoopOptions {
 
 /** An ISO time, or now plus an interval such as 90s, 15m, 2h, 1d, 1w. */
 export function parseDue(due: string, now: Date): Date | undefined {
-  const interval = /^(\d{1,9})(s|m|h|d|w)$/.exec(due);
-  if (interval !== null) {
-    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[interval[2] as "s" | "m" | "h" | "d" | "w"];
-    return new Date(now.getTime() + Number(interval[1]) * unit);
-  }
+  const ms = intervalMs(due);
+  if (ms !== undefined) return new Date(now.getTime() + ms);
   const date = new Date(due);
   return /^\d{4}-\d{2}-\d{2}/.test(due) && !Number.isNaN(date.getTime()) ? date : undefined;
 }

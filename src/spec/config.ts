@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { DEFAULT_MAX_FILE_BYTES } from "./parseYaml.js";
+import { intervalMs } from "./interval.js";
 import { loadSpecFile, type SpecFile } from "./specFile.js";
 import type { ConfigSpec } from "./types.js";
 
@@ -18,6 +19,11 @@ export interface ResolvedConfig {
   busyTimeoutMs: number;
   pruneLimit: number;
   maxFileBytes: number;
+  /** Absolute path of the state folder (database, token, daemon lock). */
+  stateDir: string;
+  /** How often the daemon rescans every file behind its watcher. */
+  rescanIntervalMs: number;
+  daemon: { host: string; port: number; maxBodyBytes: number; shutdownDeadlineMs: number };
   /** The file as written, after validation. */
   spec: ConfigSpec;
 }
@@ -54,6 +60,15 @@ export function resolveConfig(root: string, spec: ConfigSpec): ResolvedConfig {
     busyTimeoutMs: spec.database?.busy_timeout_ms ?? 5000,
     pruneLimit: spec.sync?.prune_limit ?? 0.5,
     maxFileBytes: spec.sync?.max_file_bytes ?? DEFAULT_MAX_FILE_BYTES,
+    stateDir: resolve(root, state),
+    // The schema's pattern guarantees a well-formed interval.
+    rescanIntervalMs: intervalMs(spec.sync?.rescan_interval ?? "5m") ?? 300_000,
+    daemon: {
+      host: spec.daemon?.host ?? "127.0.0.1",
+      port: spec.daemon?.port ?? 7420,
+      maxBodyBytes: spec.daemon?.max_body_bytes ?? 1_048_576,
+      shutdownDeadlineMs: intervalMs(spec.daemon?.shutdown_deadline ?? "30s") ?? 30_000,
+    },
     spec,
   };
 }

@@ -327,5 +327,9 @@ export interface GoalOpsStore {
   fileStateCounts(): Promise<{ total: number; invalid: number }>;
   /** Records the marker of the commit the files were last read from with a clean tree (or clears it). */
   setCleanTreeCommit(marker: string | null): Promise<void>;
+  /** Moves the write-ahead log into the database and truncates it, so it stays bounded while readers come and go. */
+  checkpointWal(): Promise<{ busy: boolean; walPages: number }>;
+  /** Runs SQLite's integrity check; "ok" when the file is sound. */
+  integrityCheck(): Promise<string>;
   close(): Promise<void>;
 }

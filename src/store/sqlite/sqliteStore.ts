@@ -108,6 +108,13 @@ export class SqliteStore implements GoalOpsStore {
   async fileStateCounts() {
     return fileStateCounts(this.db);
   }
+  async checkpointWal() {
+    const [row] = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];
+    return { busy: (row?.busy ?? 0) !== 0, walPages: row?.log ?? 0 };
+  }
+  async integrityCheck() {
+    return (this.db.pragma("integrity_check") as { integrity_check: string }[]).map((r) => r.integrity_check).join("; ");
+  }
   async countLiveGoals() {
     return cached(this.db, "SELECT COUNT(*) FROM goal_definitions WHERE archived_at IS NULL", true).get() as number;
   }

@@ -1,0 +1,184 @@
+/**
+ * The HTTP API's routes (`/v1`): each a thin layer over the library (GoalOps), reading its input
+ * with the field readers of request.ts. The README documents every route with a curl line; a test
+ * checks that the two lists agree.
+ */
+import type { GoalOps } from "../index.js";
+import { contextMarkdown } from "../goals/agentContext.js";
+import { ApiError, field, type Json, queryLimit } from "./request.js";
+
+export interface RouteRequest {
+  params: string[];
+  query: URLSearchParams;
+  /** The JSON body (POST only). */
+  body: Json;
+}
+
+export interface RouteResult {
+  status?: number;
+  body: unknown;
+  /** Sent as text/markdown instead of JSON. */
+  markdown?: string;
+}
+
+/** What the daemon adds to the library: its own health and sync, and the drain flag. */
+export interface DaemonView {
+  health(): Promise<Json>;
+  /** Syncs every file now (as the periodic rescan does) and returns the report. */
+  syncNow(): Promise<unknown>;
+  /** Set while shutting down: new run starts are refused. */
+  draining(): boolean;
+}
+
+export interface Route {
+  method: "GET" | "POST";
+  /** The path with `:name` parameters, as documented. */
+  path: string;
+  pattern: RegExp;
+  /** Health is the one route without the token. */
+  public?: boolean;
+  handle(ops: GoalOps, daemon: DaemonView, req: RouteRequest): Promise<RouteResult>;
+}
+
+function route(method: Route["method"], path: string, handle: Route["handle"], options: { public?: boolean } = {}): Route {
+  const pattern = new RegExp(`^${path.replace(/:[a-z_]+/g, "([^/]+)")}$`);
+  return { method, path, pattern, handle, ...(options.public ? { public: true } : {}) };
+}
+
+const param = (req: RouteRequest, i: number): string => decodeURIComponent(req.params[i] as string);
+
+const refuseWhileDraining = (daemon: DaemonView) => {
+  if (daemon.draining()) throw new ApiError(503, "daemon.draining", "the daemon is shutting down and takes no new runs; retry against the next daemon");
+};
+
+export const ROUTES: Route[] = [
+  route("GET", "/v1/health", async (_ops, daemon) => ({ body: await daemon.health() }), { public: true }),
+
+  route("GET", "/v1/status", async (ops) => ({ body: await ops.status() })),
+
+  route("GET", "/v1/sync", async (ops, _d, req) => ({ body: await ops.syncStatus({ recent: queryLimit(req.query, "recent", 10, 100) }) })),
+  route("POST", "/v1/sync", async (_ops, daemon, req) => {
+    field.only(req.body, []);
+    return { body: await daemon.syncNow() };
+  }),
+
+  route("GET", "/v1/goals", async (ops, _d, req) => {
+    const includeArchived = req.query.get("include_archived") === "true";
+    const status = req.query.get("status");
+    const type = req.query.get("goal_type");
+    const goals = (await ops.goals.list({ includeArchived })).filter((g) => (status === null || g.status === status) && (type === null || g.goal_type === type));
+    return { body: { goals } };
+  }),
+  route("GET", "/v1/goals/:goal_id", async (ops, _d, req) => ({ body: await ops.goals.show(param(req, 0)) })),
+  route("POST", "/v1/goals/:goal_id/transition", async (ops, _d, req) => {
+    field.only(req.body, ["to", "reason", "actor", "run_id"]);
+    const runId = field.string(req.body, "run_id", { max: 100 });
+    const detail = await ops.goals.transition(param(req, 0), {
+      to: field.requiredString(req.body, "to", 50),
+      reason: field.requiredString(req.body, "reason", 2000),
+      actor: field.string(req.body, "actor", { max: 200 }) ?? "api",
+      ...(runId !== undefined ? { runId } : {}),
+    });
+    return { body: detail };
+  }),
+  route("GET", "/v1/goals/:goal_id/context", async (ops, _d, req) => {
+    const runId = req.query.get("run_id");
+    const agent = req.query.get("agent");
+    const context = await ops.context(param(req, 0), { ...(runId !== null ? { runId } : {}), ...(agent !== null ? { agent } : {}) });
+    const format = req.query.get("format") ?? "json";
+    if (format !== "json" && format !== "md") throw new ApiError(400, "request.bad_query", "'format' must be json or md", "format");
+    return format === "md" ? { body: null, markdown: contextMarkdown(context) } : { body: context };
+  }),
+
+  route("POST", "/v1/runs", async (ops, daemon, req) => {
+    refuseWhileDraining(daemon);
+    field.only(req.body, ["goal_id", "job_id", "plan", "idempotency_key"]);
+    const jobId = field.string(req.body, "job_id", { max: 200 });
+    const plan = field.string(req.body, "plan");
+    const idempotencyKey = field.string(req.body, "idempotency_key", { max: 200 });
+    const started = await ops.runs.start(field.requiredString(req.body, "goal_id", 100), {
+      ...(jobId !== undefined ? { jobId } : {}),
+      ...(plan !== undefined ? { plan } : {}),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    });
+    return { status: started.existing ? 200 : 201, body: started };
+  }),
+  route("GET", "/v1/runs", async (ops, _d, req) => {
+    const goalId = req.query.get("goal_id");
+    const runs = await ops.runs.list({ ...(goalId !== null ? { goalId } : {}), limit: queryLimit(req.query, "limit", 50, 1000) });
+    return { body: { runs } };
+  }),
+  route("GET", "/v1/runs/:run_id", async (ops, _d, req) => ({ body: await ops.runs.show(param(req, 0)) })),
+  route("POST", "/v1/runs/:run_id/finish", async (ops, _d, req) => {
+    field.only(req.body, ["outcome", "verifier", "failure_category", "actions", "notes", "lesson_candidates"]);
+    const verifier = field.string(req.body, "verifier", { max: 20 });
+    const failureCategory = field.string(req.body, "failure_category", { max: 50 });
+    const actions = field.strings(req.body, "actions");
+    const notes = field.string(req.body, "notes");
+    const lessonCandidates = field.strings(req.body, "lesson_candidates", { maxItems: 50 });
+    const finished = await ops.runs.finish(param(req, 0), {
+      outcome: field.requiredString(req.body, "outcome", 20),
+      ...(verifier !== undefined ? { verifier } : {}),
+      ...(failureCategory !== undefined ? { failureCategory } : {}),
+      ...(actions !== undefined ? { actions } : {}),
+      ...(notes !== undefined ? { notes } : {}),
+      ...(lessonCandidates !== undefined ? { lessonCandidates } : {}),
+    });
+    return { body: finished };
+  }),
+  route("POST", "/v1/runs/:run_id/checkpoint", async (ops, _d, req) => {
+    field.only(req.body, ["ref"]);
+    return { body: await ops.runs.checkpoint(param(req, 0), field.requiredString(req.body, "ref", 2000)) };
+  }),
+
+  route("POST", "/v1/key-results/:goal_id/values", async (ops, _d, req) => {
+    field.only(req.body, ["value", "at", "source", "run_id"]);
+    const at = field.string(req.body, "at", { max: 40 });
+    const source = field.string(req.body, "source", { max: 200 });
+    const runId = field.string(req.body, "run_id", { max: 100 });
+    const summary = await ops.keyResults.record(param(req, 0), field.number(req.body, "value", { required: true }) as number, {
+      ...(at !== undefined ? { at } : {}),
+      ...(source !== undefined ? { source } : {}),
+      ...(runId !== undefined ? { runId } : {}),
+    });
+    return { status: 201, body: summary };
+  }),
+  route("GET", "/v1/key-results/:goal_id/values", async (ops, _d, req) => ({ body: await ops.keyResults.history(param(req, 0), queryLimit(req.query, "limit", 1000, 100_000)) })),
+
+  route("GET", "/v1/loops", async (ops, _d, req) => {
+    const goalId = req.query.get("goal_id");
+    const loops = await ops.loops.list({ ...(goalId !== null ? { goalId } : {}), includeResolved: req.query.get("include_resolved") === "true" });
+    return { body: { loops } };
+  }),
+  route("POST", "/v1/loops", async (ops, _d, req) => {
+    field.only(req.body, ["kind", "description", "goal_id", "run_id", "due"]);
+    const goalId = field.string(req.body, "goal_id", { max: 100 });
+    const runId = field.string(req.body, "run_id", { max: 100 });
+    const due = field.string(req.body, "due", { max: 40 });
+    const loop = await ops.loops.add({
+      kind: field.requiredString(req.body, "kind", 50),
+      description: field.requiredString(req.body, "description", 5000),
+      ...(goalId !== undefined ? { goalId } : {}),
+      ...(runId !== undefined ? { runId } : {}),
+      ...(due !== undefined ? { due } : {}),
+    });
+    return { status: 201, body: loop };
+  }),
+  route("POST", "/v1/loops/:loop_id/resolve", async (ops, _d, req) => {
+    field.only(req.body, ["resolution"]);
+    return { body: await ops.loops.resolve(param(req, 0), field.string(req.body, "resolution", { max: 5000 })) };
+  }),
+];
+
+/** The route for a method and path: the route, 404 (no such path) or 405 (path exists, other method). */
+export function matchRoute(method: string, path: string): { route: Route; params: string[] } {
+  let pathExists = false;
+  for (const r of ROUTES) {
+    const m = r.pattern.exec(path);
+    if (m === null) continue;
+    pathExists = true;
+    if (r.method === method) return { route: r, params: m.slice(1) };
+  }
+  if (pathExists) throw new ApiError(405, "request.method", `${method} is not allowed on ${path}`);
+  throw new ApiError(404, "request.no_route", `no route ${method} ${path}; see GET /v1/health and the README's API section`);
+}

@@ -1,0 +1,343 @@
+/**
+ * `goalops daemon`: one per repository. Syncs every file at start, then follows the watcher with
+ * path syncs, rescans everything periodically and whenever git moves HEAD, serves the HTTP API,
+ * and shuts down cleanly on SIGTERM/SIGINT (a second signal exits at once).
+ *
+ * Sync work is serialised on one queue: a watcher batch, a rescan, a config change and an API
+ * request to sync never run at once, and a failing sync is logged and reported in health, never
+ * fatal: the last good state stays in force.
+ */
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { VERSION } from "../version.js";
+import { UsageError } from "../errors.js";
+import { type GoalOps, openGoalOps, InvalidConfigError } from "../index.js";
+import { findRepoRoot, loadConfig, type ResolvedConfig } from "../spec/config.js";
+import { problemsOf } from "../spec/validateRepo.js";
+import { openStore } from "../store/openStore.js";
+import type { GoalOpsStore } from "../store/types.js";
+import { LiveSync } from "../sync/liveSync.js";
+import type { SyncReport } from "../sync/syncRepo.js";
+import { gitDirectory, headCommit } from "../git/treeState.js";
+import { createApiServer } from "../api/server.js";
+import type { DaemonView } from "../api/routes.js";
+import type { Json } from "../api/request.js";
+import { acquireDaemonLock, type DaemonLock } from "./lock.js";
+import { createLogger, type LogFormat, type Logger } from "./logger.js";
+import { SpecWatcher, type WatchBatch, type WatchTargets } from "./specWatcher.js";
+import { ensureToken } from "./token.js";
+import { mkdirSync } from "node:fs";
+
+export interface DaemonOptions {
+  repo?: string;
+  cwd?: string;
+  /** Override goalops.yaml's daemon.host / daemon.port. */
+  host?: string;
+  port?: number;
+  logFormat?: LogFormat;
+  debug?: boolean;
+  /** Poll instead of using inotify (network file systems). */
+  polling?: boolean;
+  /** Where log lines go; default stdout. */
+  write?: (line: string) => void;
+  /** Handle SIGTERM/SIGINT (the CLI does; tests that embed the daemon may not). */
+  handleSignals?: boolean;
+}
+
+export interface RunningDaemon {
+  url: string;
+  tokenPath: string;
+  /** Resolves when the daemon has stopped (by signal or stop()). */
+  stopped: Promise<void>;
+  stop(reason?: string): Promise<void>;
+}
+
+const WAL_CHECKPOINT_MS = 60_000;
+
+interface LastSync {
+  at: string;
+  trigger: string;
+  outcome: string;
+  ms: number;
+  counts?: SyncReport["counts"];
+  error?: string;
+}
+
+export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {
+  const log = createLogger(options.logFormat ?? "text", options.write, { debug: options.debug ?? false });
+  const root = findRepoRoot(options.cwd ?? process.cwd(), options.repo);
+  const loaded = loadConfig(root);
+  if (!loaded.ok) throw new InvalidConfigError(problemsOf([loaded.file]));
+  const config = loaded.config;
+  const host = options.host ?? config.daemon.host;
+  const port = options.port ?? config.daemon.port;
+
+  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  const lock = acquireDaemonLock(join(config.stateDir, "daemon.lock"));
+  if (lock.tookOver !== null) log.warn("took over a stale daemon lock (its process is gone)", { pid: lock.tookOver || undefined });
+  let store: GoalOpsStore | undefined;
+  try {
+    const token = ensureToken(config.stateDir);
+    if (token.created) log.info("created the API token", { path: token.path });
+    store = openStore(config);
+    const ops = await openGoalOps({ repo: root, store });
+    return await new Daemon(config, store, ops, lock, token, log, options).start(host, port);
+  } catch (error) {
+    await store?.close();
+    lock.release();
+    throw error;
+  }
+}
+
+class Daemon {
+  private readonly live: LiveSync;
+  private watcher!: SpecWatcher;
+  private readonly startedAt = new Date();
+  private head: string | null = null;
+  private gitDir: string | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastSync: LastSync | null = null;
+  private configError: string[] | null = null;
+  private draining = false;
+  private stopping: Promise<void> | null = null;
+  private resolveStopped!: () => void;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private loggedInvalid = new Map<string, string>();
+  private api: ReturnType<typeof createApiServer> | null = null;
+
+  constructor(
+    private config: ResolvedConfig,
+    private readonly store: GoalOpsStore,
+    private readonly ops: GoalOps,
+    private readonly lock: DaemonLock,
+    private readonly token: { token: string; path: string },
+    private readonly log: Logger,
+    private readonly options: DaemonOptions,
+  ) {
+    this.live = new LiveSync(config, store, { head: () => this.head });
+  }
+
+  async start(host: string, port: number): Promise<RunningDaemon> {
+    const stopped = new Promise<void>((resolve) => {
+      this.resolveStopped = resolve;
+    });
+    this.gitDir = await gitDirectory(this.config.root);
+    this.head = this.gitDir === null ? null : await headCommit(this.config.root);
+    this.log.info("goalops daemon starting", { version: VERSION, repo: this.config.root, pid: process.pid, commit: this.head ?? undefined });
+
+    // Watch first, so that nothing changed during the first sync goes unseen (it is synced after).
+    this.watcher = new SpecWatcher(this.watchTargets(), (batch) => this.enqueueBatch(batch), this.log);
+    await this.watcher.start(this.options.polling ?? false);
+    await this.enqueue(() => this.syncAll("daemon:start"));
+
+    const view: DaemonView = {
+      health: () => this.health(),
+      syncNow: () => this.enqueue(() => this.syncAll("api")),
+      draining: () => this.draining,
+    };
+    const api = createApiServer({ ops: this.ops, daemon: view, token: this.token.token, maxBodyBytes: this.config.daemon.maxBodyBytes, log: this.log });
+    this.api = api;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code === "EADDRINUSE"
+            ? new UsageError("daemon.port_in_use", `${host}:${port} is already in use (another program, or another repository's daemon); set daemon.port in goalops.yaml or pass --port (0 picks a free one)`)
+            : new UsageError("daemon.listen_failed", `cannot listen on ${host}:${port}: ${error.message}`),
+        );
+      };
+      api.server.once("error", onError);
+      api.server.listen(port, host, () => {
+        api.server.off("error", onError);
+        resolve();
+      });
+    }).catch(async (error: unknown) => {
+      await this.watcher.close();
+      await this.store.close();
+      this.lock.release();
+      throw error;
+    });
+    const address = api.server.address() as AddressInfo;
+    api.allowHosts(host, address.port);
+    const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+    this.lock.update({ url });
+
+    this.timers.push(setInterval(() => void this.enqueue(() => this.syncAll("rescan")), this.config.rescanIntervalMs));
+    this.timers.push(setInterval(() => void this.checkpointWal(), WAL_CHECKPOINT_MS));
+    for (const t of this.timers) t.unref();
+    if (this.options.handleSignals ?? true) this.handleSignals();
+
+    this.log.info(`listening on ${url}/v1 (token in ${this.token.path})`, { url, token_file: this.token.path, watcher: this.watcher.status().mode });
+    return { url, tokenPath: this.token.path, stopped, stop: (reason) => this.stop(reason ?? "stop requested") };
+  }
+
+  private watchTargets(): WatchTargets {
+    const { goals, lessons, playbooks } = this.config.paths;
+    const gitPaths = this.gitDir === null ? [] : [join(this.gitDir, "HEAD"), join(this.gitDir, "refs", "heads"), join(this.gitDir, "packed-refs")];
+    return { root: this.config.root, folders: [goals, lessons, playbooks], gitPaths };
+  }
+
+  /** Runs sync work one at a time; a failure is logged and kept for health, never thrown. */
+  private enqueue<T>(work: () => Promise<T>): Promise<T | undefined> {
+    const next = this.queue.then(work).catch((error: unknown) => {
+      this.log.error("sync failed; the last good state stays in force", { error: error instanceof Error ? error.message : String(error) });
+      this.lastSync = { at: new Date().toISOString(), trigger: "?", outcome: "failed", ms: 0, error: error instanceof Error ? error.message : String(error) };
+      return undefined;
+    });
+    this.queue = next;
+    return next;
+  }
+
+  private enqueueBatch(batch: WatchBatch): void {
+    if (this.draining) return;
+    void this.enqueue(async () => {
+      if (batch.paths.has("goalops.yaml")) {
+        batch.paths.delete("goalops.yaml");
+        if (await this.reloadConfig()) return; // a new config syncs everything
+      }
+      if (batch.gitMoved) {
+        this.head = this.gitDir === null ? null : await headCommit(this.config.root);
+        await this.syncAll("git");
+        return;
+      }
+      if (batch.paths.size === 0) return;
+      const started = performance.now();
+      const report = await this.live.syncPaths(batch.paths, "watch");
+      if (report === null) return;
+      this.recordSync("watch", report, started);
+      // A change a dropped event would have announced, or the rest of a half-written file.
+      this.watcher.recheckLater(batch.paths);
+    });
+  }
+
+  private async syncAll(trigger: string): Promise<SyncReport> {
+    const started = performance.now();
+    const report = await this.live.syncAll(trigger);
+    this.recordSync(trigger, report, started);
+    return report;
+  }
+
+  private recordSync(trigger: string, report: SyncReport, started: number): void {
+    const ms = Math.round(performance.now() - started);
+    this.lastSync = { at: new Date().toISOString(), trigger, outcome: report.outcome, ms, counts: report.counts };
+    const { added, changed, archived, restored, invalid } = report.counts;
+    if (report.outcome === "refused") this.log.warn(`sync refused: ${report.message}`, { trigger });
+    else if (report.outcome === "applied" || trigger === "daemon:start") this.log.info(`synced (${trigger})`, { added, changed, archived, restored, invalid, ms, commit: report.commit?.slice(0, 12) });
+    void this.logInvalidFiles();
+  }
+
+  /** Logs each invalid file once (again if its problems change), and when it is fixed. */
+  private async logInvalidFiles(): Promise<void> {
+    const now = new Map<string, string>();
+    for (const file of await this.store.invalidFiles()) {
+      const key = JSON.stringify(file.problems);
+      now.set(file.path, key);
+      if (this.loggedInvalid.get(file.path) === key) continue;
+      for (const p of file.problems) {
+        this.log.warn(`${file.path}:${p.line}:${p.column}: ${p.message}`, { file: file.path, line: p.line, column: p.column, field: p.field || undefined, code: p.code, kept: file.objectId ?? undefined });
+      }
+    }
+    for (const path of this.loggedInvalid.keys()) if (!now.has(path)) this.log.info(`${path}: no longer invalid`, { file: path });
+    this.loggedInvalid = now;
+  }
+
+  /** A changed goalops.yaml: checked first; a bad one is reported and the running config stays. */
+  private async reloadConfig(): Promise<boolean> {
+    let loaded: ReturnType<typeof loadConfig>;
+    try {
+      loaded = loadConfig(this.config.root);
+    } catch (error) {
+      loaded = { ok: false, file: { path: "goalops.yaml", kind: "config", hash: "", ok: false, problems: [{ code: "config.unreadable", message: (error as Error).message, line: 1, column: 1, field: "" }] } };
+    }
+    if (!loaded.ok) {
+      const problems = problemsOf([loaded.file]);
+      this.configError = problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`);
+      for (const line of this.configError) this.log.error(`goalops.yaml is invalid; the running config stays: ${line}`);
+      return false;
+    }
+    const next = loaded.config;
+    if (this.configError !== null) this.log.info("goalops.yaml: fixed");
+    this.configError = null;
+    if (JSON.stringify(next.spec) === JSON.stringify(this.config.spec)) return false;
+    const restartOnly = (["database", "daemon"] as const).filter((k) => JSON.stringify(next.spec[k]) !== JSON.stringify(this.config.spec[k]));
+    if (restartOnly.length > 0) this.log.warn(`goalops.yaml: ${restartOnly.join(", ")} settings take effect when the daemon restarts`);
+    const pathsChanged = JSON.stringify(next.paths) !== JSON.stringify(this.config.paths);
+    const rescanChanged = next.rescanIntervalMs !== this.config.rescanIntervalMs;
+    // Runtime-only settings keep their running values until restart; the rest applies now.
+    this.config = { ...next, databasePath: this.config.databasePath, busyTimeoutMs: this.config.busyTimeoutMs, stateDir: this.config.stateDir, daemon: this.config.daemon };
+    this.live.reconfigure(this.config);
+    if (pathsChanged) await this.watcher.retarget(this.watchTargets());
+    if (rescanChanged) {
+      clearInterval(this.timers[0]);
+      this.timers[0] = setInterval(() => void this.enqueue(() => this.syncAll("rescan")), this.config.rescanIntervalMs);
+      this.timers[0].unref();
+    }
+    this.log.info("goalops.yaml applied", { paths_changed: pathsChanged || undefined });
+    await this.syncAll("config");
+    return true;
+  }
+
+  private async checkpointWal(): Promise<void> {
+    await this.enqueue(async () => {
+      const result = await this.store.checkpointWal();
+      this.log.debug("wal checkpoint", result);
+    });
+  }
+
+  private async health(): Promise<Json> {
+    const watcher = this.watcher.status();
+    const degraded = this.configError !== null || watcher.mode !== "native" || this.lastSync?.outcome === "failed" || this.lastSync?.outcome === "refused";
+    const files = await this.store.fileStateCounts();
+    return {
+      status: this.draining ? "draining" : degraded ? "degraded" : "ok",
+      version: VERSION,
+      pid: process.pid,
+      started_at: this.startedAt.toISOString(),
+      uptime_seconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      commit: this.head,
+      watcher,
+      last_sync: this.lastSync,
+      files,
+      config_error: this.configError,
+      memory: { rss_bytes: process.memoryUsage.rss() },
+    };
+  }
+
+  private handleSignals(): void {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (this.stopping !== null) {
+        this.log.warn(`second ${signal}: exiting now`);
+        process.exit(signal === "SIGINT" ? 130 : 143);
+      }
+      void this.stop(`${signal} received`).then(() => process.exit(0));
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  }
+
+  /** Stop accepting, finish requests in flight (within the shutdown deadline), finish the sync queue, close. */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= (async () => {
+      this.draining = true;
+      this.log.info(`shutting down: ${reason}`);
+      for (const t of this.timers) clearInterval(t);
+      await this.watcher.close();
+      const api = this.api;
+      if (api !== null) {
+        const closed = new Promise<void>((resolve) => api.server.close(() => resolve()));
+        api.server.closeIdleConnections();
+        const deadline = Date.now() + this.config.daemon.shutdownDeadlineMs;
+        while (api.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        if (api.inFlight() > 0) this.log.warn("shutdown deadline reached with requests in flight; closing them", { in_flight: api.inFlight() });
+        api.server.closeAllConnections();
+        await closed;
+      }
+      await this.queue;
+      await this.store.checkpointWal().catch(() => undefined);
+      await this.store.close();
+      this.lock.release();
+      this.log.info("stopped cleanly");
+      this.resolveStopped();
+    })();
+    return this.stopping;
+  }
+}

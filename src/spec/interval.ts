@@ -1,0 +1,8 @@
+/** Intervals as goalops.yaml and the CLI write them: a number and a unit, s, m, h, d or w ('30s', '5m', '7d'). */
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+/** Milliseconds of an interval such as '5m', or undefined if it is not one. */
+export function intervalMs(text: string): number | undefined {
+  const match = /^(\d{1,9})(s|m|h|d|w)$/.exec(text);
+  return match === null ? undefined : Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
