@@ -8,7 +8,8 @@
  * - ENOSPC (the inotify watch limit) or EMFILE switches to polling, which health reports; the
  *   periodic rescan stays the backstop.
  */
-import { basename, join } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, join, posix } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import type { Logger } from "./logger.js";
 import { isSpecFileName, toRepoPath } from "../spec/specTree.js";
@@ -19,7 +20,7 @@ export const RECHECK_MS = 120;
 
 export interface WatchTargets {
   root: string;
-  /** Spec folders, repository-relative. */
+  /** Spec folders, repository-relative (normalised here). */
   folders: string[];
   /** Git's HEAD and refs: when they move, everything is rescanned. */
   gitPaths: string[];
@@ -45,46 +46,63 @@ export class SpecWatcher {
   private quietTimer: NodeJS.Timeout | null = null;
   private firstEventAt: number | null = null;
 
+  private targets: WatchTargets;
+
   constructor(
-    private targets: WatchTargets,
+    targets: WatchTargets,
     private readonly onBatch: (batch: WatchBatch) => void,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.targets = normalised(targets);
+  }
 
   status(): WatcherState {
     return { ...this.state };
   }
 
-  async start(polling = false): Promise<void> {
-    const { root, folders, gitPaths } = this.targets;
-    const watched = [...folders.map((f) => join(root, f)), join(root, "goalops.yaml"), ...gitPaths];
-    const watcher = watch(watched, {
+  /** Starts watching; `polling` instead of inotify, for `reason` (reported in health). */
+  async start(polling = false, reason = "asked for"): Promise<void> {
+    const { root, gitPaths } = this.targets;
+    // The root, not the spec folders: a folder that does not exist yet (or is deleted and made
+    // again) is still seen, and chokidar reports "ready" only once every watch is in place.
+    const watcher = watch([root, ...gitPaths.filter((p) => existsSync(p))], {
       ignoreInitial: true,
       followSymlinks: false,
       usePolling: polling,
       interval: 1000,
       binaryInterval: 1000,
-      // Only YAML files matter (and folders, to reach them); skip editors' swap and temp files.
-      ignored: (path, stats) => {
-        const name = basename(path);
-        if (name === "node_modules") return true;
-        if (stats?.isFile() && !watched.includes(path)) return !isSpecFileName(name);
-        return false;
-      },
+      ignored: (path, stats) => !this.wanted(path, stats?.isFile() ?? false),
     });
     this.watcher = watcher;
     watcher.on("all", (_event, path) => this.hint(path));
     watcher.on("error", (error) => this.failed(error as NodeJS.ErrnoException));
     await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
-    if (this.state.mode !== "polling") this.state = polling ? { mode: "polling", reason: "asked for" } : { mode: "native" };
+    this.state = polling ? { mode: "polling", reason } : { mode: "native" };
+  }
+
+  /** Whether a path is watched: goalops.yaml, git's HEAD and refs, spec folders and the YAML files in them. */
+  private wanted(absolutePath: string, isFile: boolean): boolean {
+    const { root, folders, gitPaths } = this.targets;
+    if (absolutePath === root) return true;
+    if (gitPaths.some((g) => absolutePath === g || absolutePath.startsWith(`${g}/`))) return true;
+    const path = toRepoPath(root, absolutePath);
+    if (path === "goalops.yaml") return true;
+    for (const folder of folders) {
+      if (`${folder}/`.startsWith(`${path}/`)) return true; // the folder itself, or a folder above it
+      if (!path.startsWith(`${folder}/`)) continue;
+      const name = basename(path);
+      if (name.startsWith(".") || name === "node_modules") return false;
+      return !isFile || isSpecFileName(name);
+    }
+    return false;
   }
 
   /** New folders (goalops.yaml changed): watch them instead. */
   async retarget(targets: WatchTargets): Promise<void> {
-    this.targets = targets;
-    const polling = this.state.mode === "polling";
+    this.targets = normalised(targets);
+    const { mode, reason } = this.state;
     await this.close();
-    await this.start(polling);
+    await this.start(mode === "polling", reason);
   }
 
   async close(): Promise<void> {
@@ -133,14 +151,15 @@ export class SpecWatcher {
       this.log.warn("watcher falls back to polling", { reason, code: error.code });
       this.state = { mode: "polling", reason };
       void this.close()
-        .then(() => this.start(true))
-        .then(() => {
-          this.state = { mode: "polling", reason };
-        })
+        .then(() => this.start(true, reason))
         .catch((e: unknown) => this.log.error("watcher could not restart; the periodic rescan still runs", { error: String(e) }));
       return;
     }
     this.log.warn("watcher error; the periodic rescan still runs", { error: error.message, code: error.code });
     this.state = { ...this.state, reason: error.message };
   }
+}
+
+function normalised(targets: WatchTargets): WatchTargets {
+  return { ...targets, folders: targets.folders.map((f) => posix.normalize(f).replace(/\/+$/, "")) };
 }
