@@ -105,7 +105,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
       return loops;
     },
     context: (goalId, o = {}) => buildContext(getStore(), tracker(), goalId, o),
-    status: (o = {}) => buildStatus(getStore(), tracker(), o),
+    status: (o = {}) => buildStatus(getStore(), tracker(), { ...o, stateDir: config.stateDir }),
     syncStatus: (o = {}) => syncStatus(getStore(), o),
     validate: async (paths = []) => validateRepo(config, configFile, paths),
     sync: (o = {}) => syncRepo(config, getStore(), o),

@@ -140,6 +140,7 @@ describe("goalops daemon: live sync", () => {
     // goalops status, as a person runs it beside the daemon.
     const status = await runCli(["status"], { cwd: root });
     expect(status.stdout).toMatch(/goals\/kr\.yaml:12:\d+/);
+    expect(status.stdout).toContain(`daemon: running (pid ${d.pid}, ${d.url})`);
     expect((await d.api("GET", "/v1/health")).json.status).toBe("ok");
 
     // A half-written file (cut mid-line) never reaches the database either.

@@ -46,7 +46,7 @@ describe("goalops kr", () => {
   it.each([
     [["kr", "record", IDS.objective, "5"], 1, "is an objective, not a key_result"],
     [["kr", "record", IDS.kr, "lots"], 2, "value 'lots' is not a number"],
-    [["kr", "record", IDS.kr, "5", "--at", "yesterday"], 1, "--at yesterday: not an ISO 8601 date-time"],
+    [["kr", "record", IDS.kr, "5", "--at", "yesterday"], 1, "at (--at) yesterday: not an ISO 8601 date-time"],
     [["kr", "history", "goal_01M6B5CJM0W8B9F354SPG2VVZZ"], 1, "no goal 'goal_01M6B5CJM0W8B9F354SPG2VVZZ' in the database"],
   ])("goalops %j exits %i with a clear message", async (args, code, message) => {
     const root = await repoWithValues();

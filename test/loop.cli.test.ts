@@ -34,7 +34,7 @@ describe("goalops loop", () => {
   it.each([
     [["--goal", IDS.kr, "--kind", "someday", "--description", "x"], "kind 'someday' is not one of: retry, clarification, follow_up"],
     [["--kind", "retry", "--description", "x"], "an open loop belongs to a goal or a run"],
-    [["--goal", IDS.kr, "--kind", "retry", "--description", "x", "--due", "soon"], "--due soon: expected an ISO 8601 time or an interval"],
+    [["--goal", IDS.kr, "--kind", "retry", "--description", "x", "--due", "soon"], "due (--due) soon: expected an ISO 8601 time or an interval"],
   ])("refuses loop add %j", async (args, message) => {
     const root = await syncedRepo();
     const result = await runCli(["loop", "add", ...args], { cwd: root });

@@ -106,5 +106,7 @@ export function queryLimit(query: URLSearchParams, name: string, fallback: numbe
 }
 
 function describe(value: unknown): string {
-  return Array.isArray(value) ? "an array" : value === null ? "null" : typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  return typeof value === "object" ? "an object" : `${typeof value} ${typeof value === "string" ? JSON.stringify(value) : String(value)}`;
 }

@@ -45,7 +45,13 @@ function route(method: Route["method"], path: string, handle: Route["handle"], o
   return { method, path, pattern, handle, ...(options.public ? { public: true } : {}) };
 }
 
-const param = (req: RouteRequest, i: number): string => decodeURIComponent(req.params[i] as string);
+const param = (req: RouteRequest, i: number): string => {
+  try {
+    return decodeURIComponent(req.params[i] as string);
+  } catch {
+    throw new ApiError(400, "request.bad_path", `the path segment '${req.params[i]}' is not valid percent-encoding`);
+  }
+};
 
 const refuseWhileDraining = (daemon: DaemonView) => {
   if (daemon.draining()) throw new ApiError(503, "daemon.draining", "the daemon is shutting down and takes no new runs; retry against the next daemon");
@@ -82,11 +88,11 @@ export const ROUTES: Route[] = [
     return { body: detail };
   }),
   route("GET", "/v1/goals/:goal_id/context", async (ops, _d, req) => {
+    const format = req.query.get("format") ?? "json";
+    if (format !== "json" && format !== "md") throw new ApiError(400, "request.bad_query", "'format' must be json or md", "format");
     const runId = req.query.get("run_id");
     const agent = req.query.get("agent");
     const context = await ops.context(param(req, 0), { ...(runId !== null ? { runId } : {}), ...(agent !== null ? { agent } : {}) });
-    const format = req.query.get("format") ?? "json";
-    if (format !== "json" && format !== "md") throw new ApiError(400, "request.bad_query", "'format' must be json or md", "format");
     return format === "md" ? { body: null, markdown: contextMarkdown(context) } : { body: context };
   }),
 

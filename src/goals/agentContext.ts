@@ -78,7 +78,7 @@ export async function buildContext(store: GoalOpsStore, tracker: KeyResultTracke
     lessons: lessons.map((l) => ({ lesson_id: l.lesson_id, action_type: l.action_type, lesson_text: l.lesson_text })),
     rules: rules.map((r) => ({ rule_id: r.rule_id, title: r.title, activation_mode: r.activation_mode as "canary" | "full", rule_text: r.rule_text })),
     openLoops: loops.map((l) => ({ loop_id: l.loop_id, kind: l.kind, description: l.description, due_at: l.due_at })),
-    ...(canaryUndrawn ? { note: "canary rules are drawn per run: pass --run to include the ones this run draws" } : {}),
+    ...(canaryUndrawn ? { note: "canary rules are drawn per run: give the run id (--run, or run_id in the API) to include the ones this run draws" } : {}),
   };
 }
 

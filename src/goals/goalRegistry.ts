@@ -46,7 +46,7 @@ export class GoalRegistry {
     if (!isGoalStatus(request.to)) {
       throw new InvalidInputError("goal.unknown_status", `'${request.to}' is not a goal status; statuses: ${GOAL_STATUSES.join(", ")}`, { field: "to" });
     }
-    if (request.reason.trim() === "") throw new InvalidInputError("goal.reason_required", "a status change needs a reason (--reason)", { field: "reason" });
+    if (request.reason.trim() === "") throw new InvalidInputError("goal.reason_required", "a status change needs a reason (--reason, or reason in the API)", { field: "reason" });
     for (let attempt = 1; ; attempt++) {
       const goal = await this.require(goalId);
       let to: GoalStatus = request.to;

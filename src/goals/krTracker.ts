@@ -48,7 +48,11 @@ export class KeyResultTracker {
     if (!Number.isFinite(value)) throw new InvalidInputError("kr.bad_value", `value ${String(value)} is not a finite number`, { field: "value" });
     const recordedAt = options.at === undefined ? this.now() : new Date(options.at);
     if (options.at !== undefined && (Number.isNaN(recordedAt.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(options.at))) {
-      throw new InvalidInputError("kr.bad_time", `--at ${options.at}: not an ISO 8601 date-time (such as 2026-11-24T09:00:00Z)`, { field: "at" });
+      throw new InvalidInputError("kr.bad_time", `at (--at) ${options.at}: not an ISO 8601 date-time (such as 2026-11-24T09:00:00Z)`, { field: "at" });
+    }
+    // A value that names a run must name a real one: the learning cycle follows that link.
+    if (options.runId !== undefined && (await this.store.getRun(options.runId)) === undefined) {
+      throw new InvalidInputError("run.not_found", `no run '${options.runId}' (run_id of the value)`, { field: "run_id" });
     }
     await this.store.recordKeyResultValue({ goalId, value, recordedAt: recordedAt.toISOString(), source: options.source ?? null, runId: options.runId ?? null, at: this.now().toISOString() });
     return this.summarize(goal, (await this.store.latestKeyResultValues([goalId])).get(goalId) ?? null);

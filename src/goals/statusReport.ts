@@ -5,6 +5,8 @@
 import type { GoalOpsStore, GoalRecord, InvalidFileRow, RunRecord } from "../store/types.js";
 import { type Health, worstHealth } from "./krProgress.js";
 import { type SyncPosition, syncPosition } from "../sync/syncStatus.js";
+import { join } from "node:path";
+import { processAlive, readDaemonLock } from "../daemon/lock.js";
 import type { KeyResultSummary, KeyResultTracker } from "./krTracker.js";
 
 export interface StatusNode {
@@ -26,9 +28,11 @@ export interface StatusReport {
   recentRuns: Pick<RunRecord, "run_id" | "goal_id" | "run_state" | "local_outcome" | "failure_category" | "started_at">[];
   invalidFiles: InvalidFileRow[];
   sync: SyncPosition;
+  /** The daemon serving this repository, if one is running. */
+  daemon: { pid: number; url: string | null } | null;
 }
 
-export async function buildStatus(store: GoalOpsStore, tracker: KeyResultTracker, options: { recentRuns?: number } = {}): Promise<StatusReport> {
+export async function buildStatus(store: GoalOpsStore, tracker: KeyResultTracker, options: { recentRuns?: number; stateDir?: string } = {}): Promise<StatusReport> {
   const goals = await store.liveGoalRecords();
   const byId = new Map(goals.map((g) => [g.goal_id, g]));
   const krs = goals.filter((g) => g.goal_type === "key_result");
@@ -67,5 +71,11 @@ export async function buildStatus(store: GoalOpsStore, tracker: KeyResultTracker
     recentRuns,
     invalidFiles: await store.invalidFiles(),
     sync: await syncPosition(store),
+    daemon: options.stateDir === undefined ? null : runningDaemon(options.stateDir),
   };
+}
+
+function runningDaemon(stateDir: string): StatusReport["daemon"] {
+  const lock = readDaemonLock(join(stateDir, "daemon.lock"));
+  return lock !== null && processAlive(lock.pid) ? { pid: lock.pid, url: lock.url ?? null } : null;
 }

@@ -32,7 +32,7 @@ export class OpenLoops {
   async add(options: AddLoopOptions): Promise<OpenLoopRecord> {
     if (!(LOOP_KINDS as readonly string[]).includes(options.kind)) throw new InvalidInputError("loop.bad_kind", `kind '${options.kind}' is not one of: ${LOOP_KINDS.join(", ")}`, { field: "kind" });
     if (options.description.trim() === "") throw new InvalidInputError("loop.no_description", "an open loop needs a description", { field: "description" });
-    if (options.goalId === undefined && options.runId === undefined) throw new InvalidInputError("loop.unlinked", "an open loop belongs to a goal or a run: pass --goal or --run", { field: "goal_id" });
+    if (options.goalId === undefined && options.runId === undefined) throw new InvalidInputError("loop.unlinked", "an open loop belongs to a goal or a run: give --goal or --run (goal_id or run_id in the API)", { field: "goal_id" });
     let goalId = options.goalId ?? null;
     if (options.runId !== undefined) {
       const run = await this.store.getRun(options.runId);
@@ -43,7 +43,7 @@ export class OpenLoops {
     if (goalId !== null && (await this.store.getGoal(goalId)) === undefined) throw new InvalidInputError("goal.not_found", `no goal '${goalId}' in the database`, { field: "goal_id" });
     const now = this.now();
     const due = options.due === undefined ? null : parseDue(options.due, now);
-    if (due === undefined) throw new InvalidInputError("loop.bad_due", `--due ${options.due}: expected an ISO 8601 time or an interval such as 15m, 2h, 1d`, { field: "due_at" });
+    if (due === undefined) throw new InvalidInputError("loop.bad_due", `due (--due) ${options.due}: expected an ISO 8601 time or an interval such as 15m, 2h, 1d`, { field: "due_at" });
     return this.store.addLoop({ loopId: newPrefixedId("loop_"), goalId, runId: options.runId ?? null, kind: options.kind as LoopKind, description: options.description, dueAt: due === null ? null : due.toISOString(), at: now.toISOString() });
   }
 

@@ -126,7 +126,7 @@ export class RunLedger {
   }
 
   checkpoint(runId: string, ref: string): Promise<RunRecord> {
-    if (ref.trim() === "") throw new InvalidInputError("run.empty_ref", "a checkpoint needs a resume pointer (--ref)", { field: "ref" });
+    if (ref.trim() === "") throw new InvalidInputError("run.empty_ref", "a checkpoint needs a resume pointer (--ref, or ref in the API)", { field: "ref" });
     return this.store.checkpointRun({ runId, ref, at: this.now().toISOString() });
   }
 

@@ -23,6 +23,7 @@ export function formatStatus(report: StatusReport): string {
   out.push(`goals: ${total}${total > 0 ? ` (${byStatus.join(", ")})` : ""}`);
   const sync = report.sync;
   out.push(`last sync: ${sync.lastAttemptedAt ?? "never"}${sync.lastAttemptedCommit !== null ? ` at ${sync.lastAttemptedCommit.slice(0, 12)}` : ""}; last fully applied: ${sync.lastAppliedCommit !== null ? sync.lastAppliedCommit.slice(0, 12) : sync.lastAppliedAt ?? "never"}`);
+  out.push(report.daemon !== null ? `daemon: running (pid ${report.daemon.pid}${report.daemon.url !== null ? `, ${report.daemon.url}` : ""})` : "daemon: not running (goalops daemon starts it)");
   out.push("");
   treeLines(report.goals, "", out);
   if (report.recentRuns.length > 0) {
