@@ -157,6 +157,27 @@ describe("goalops daemon: live sync", () => {
     await d.stop();
   });
 
+  it("survives a sync that fails (the database locked by another writer) and catches up after", async () => {
+    const root = tempRepo({ ...validTree(), "goalops.yaml": "version: 1\ndatabase:\n  busy_timeout_ms: 100\n" }, { git: true });
+    const d = await startDaemonProcess(root);
+    const other = new Database(join(root, "state/goalops.db"));
+    other.exec("BEGIN IMMEDIATE");
+    writeFiles(root, { "goals/kr.yaml": krYaml(IDS.kr, IDS.objective).replace("target: 95", "target: 99") });
+    await d.waitForLog((l) => l.level === "error" && String(l.msg).startsWith("sync failed"));
+    const health = (await d.api("GET", "/v1/health")).json;
+    expect(health).toMatchObject({ status: "degraded", last_sync: { outcome: "failed", trigger: "watch" } });
+    const busy = await d.api("POST", "/v1/runs", { goal_id: IDS.kr });
+    expect(busy).toMatchObject({ status: 503, json: { error: { code: "store.busy" } } });
+    other.exec("ROLLBACK");
+    other.close();
+    // The next look at the file (an edit, or the periodic rescan) applies it.
+    await d.api("POST", "/v1/sync", {});
+    await synced(root, "goals/kr.yaml");
+    expect((await d.api("GET", `/v1/goals/${IDS.kr}`)).json.spec.key_result.target).toBe(99);
+    expect((await d.api("GET", "/v1/health")).json.status).toBe("ok");
+    await d.stop();
+  });
+
   it("checks a new goalops.yaml before applying it; an invalid one keeps the running config", async () => {
     const root = tempRepo(validTree(), { git: true });
     const d = await startDaemonProcess(root);

@@ -75,6 +75,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       else options.log.debug("request refused", { method: req.method, path: req.url, status, code });
       if (status === 413) res.setHeader("Connection", "close");
       if (status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="goalops"');
+      if (status === 503) res.setHeader("Retry-After", "1");
       send(res, status, JSON.stringify({ error: { code, message, ...(field !== undefined ? { field } : {}) } }), "application/json; charset=utf-8");
       // A body left unread (refused before it was read) must not be parsed as the next request.
       if (!req.complete) req.resume();
@@ -116,5 +117,7 @@ function describeError(error: unknown): { status: number; code: string; message:
   if (error instanceof GoalOpsError) {
     return { status: statusOfError(error), code: error.code, message: error.message, ...(error.field !== undefined ? { field: error.field } : {}) };
   }
+  // Another process holds the database's write lock past the busy timeout: retry, nothing was written.
+  if ((error as { code?: unknown }).code === "SQLITE_BUSY") return { status: 503, code: "store.busy", message: "the database is locked by another writer; retry in a moment" };
   return { status: 500, code: "internal", message: "the daemon failed to handle this request; its log has the details" };
 }

@@ -128,11 +128,11 @@ class Daemon {
     // Watch first, so that nothing changed during the first sync goes unseen (it is synced after).
     this.watcher = new SpecWatcher(this.watchTargets(), (batch) => this.enqueueBatch(batch), this.log);
     await this.watcher.start(this.options.polling ?? false);
-    await this.enqueue(() => this.syncAll("daemon:start"));
+    await this.enqueue("daemon:start", () => this.syncAll("daemon:start"));
 
     const view: DaemonView = {
       health: () => this.health(),
-      syncNow: () => this.enqueue(() => this.syncAll("api")),
+      syncNow: () => this.enqueue("api", () => this.syncAll("api")),
       draining: () => this.draining,
     };
     const api = createApiServer({ ops: this.ops, daemon: view, token: this.token.token, maxBodyBytes: this.config.daemon.maxBodyBytes, log: this.log });
@@ -161,7 +161,7 @@ class Daemon {
     const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
     this.lock.update({ url });
 
-    this.timers.push(setInterval(() => void this.enqueue(() => this.syncAll("rescan")), this.config.rescanIntervalMs));
+    this.timers.push(this.rescanTimer());
     this.timers.push(setInterval(() => void this.checkpointWal(), WAL_CHECKPOINT_MS));
     for (const t of this.timers) t.unref();
     if (this.options.handleSignals ?? true) this.handleSignals();
@@ -176,11 +176,17 @@ class Daemon {
     return { root: this.config.root, folders: [goals, lessons, playbooks], gitPaths };
   }
 
+  /** The periodic full rescan, the backstop for whatever the watcher missed. */
+  private rescanTimer(): NodeJS.Timeout {
+    return setInterval(() => void this.enqueue("rescan", () => this.syncAll("rescan")), this.config.rescanIntervalMs).unref();
+  }
+
   /** Runs sync work one at a time; a failure is logged and kept for health, never thrown. */
-  private enqueue<T>(work: () => Promise<T>): Promise<T | undefined> {
+  private enqueue<T>(trigger: string, work: () => Promise<T>): Promise<T | undefined> {
     const next = this.queue.then(work).catch((error: unknown) => {
-      this.log.error("sync failed; the last good state stays in force", { error: error instanceof Error ? error.message : String(error) });
-      this.lastSync = { at: new Date().toISOString(), trigger: "?", outcome: "failed", ms: 0, error: error instanceof Error ? error.message : String(error) };
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error("sync failed; the last good state stays in force", { trigger, error: message });
+      this.lastSync = { at: new Date().toISOString(), trigger, outcome: "failed", ms: 0, error: message };
       return undefined;
     });
     this.queue = next;
@@ -189,7 +195,7 @@ class Daemon {
 
   private enqueueBatch(batch: WatchBatch): void {
     if (this.draining) return;
-    void this.enqueue(async () => {
+    void this.enqueue("watch", async () => {
       if (batch.paths.has("goalops.yaml")) {
         batch.paths.delete("goalops.yaml");
         if (await this.reloadConfig()) return; // a new config syncs everything
@@ -268,8 +274,7 @@ class Daemon {
     if (pathsChanged) await this.watcher.retarget(this.watchTargets());
     if (rescanChanged) {
       clearInterval(this.timers[0]);
-      this.timers[0] = setInterval(() => void this.enqueue(() => this.syncAll("rescan")), this.config.rescanIntervalMs);
-      this.timers[0].unref();
+      this.timers[0] = this.rescanTimer();
     }
     this.log.info("goalops.yaml applied", { paths_changed: pathsChanged || undefined });
     await this.syncAll("config");
@@ -277,7 +282,7 @@ class Daemon {
   }
 
   private async checkpointWal(): Promise<void> {
-    await this.enqueue(async () => {
+    await this.enqueue("wal-checkpoint", async () => {
       const result = await this.store.checkpointWal();
       this.log.debug("wal checkpoint", result);
     });
