@@ -7,24 +7,43 @@
 // transaction and in batches, against raw better-sqlite3 inserts; run start/finish through the CLI;
 // `status` with 1,000,000 runs in the ledger; the CLI's cold start.
 //
-//   npm run bench                       (builds first; 10,000 files, 5 runs; both parts)
-//   npm run bench -- --only ledger      (just one part: sync or ledger)
-//   node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger] [--json] [--keep]
+// Then the daemon part (bench/daemon.mjs): the real `goalops daemon` as a subprocess in the tree:
+// edit-to-database latency of single-file edits, API throughput of run start + finish pairs from
+// concurrent keep-alive clients, the daemon's RSS before and after many edits, a clean SIGTERM.
 //
-// The report (markdown, or JSON with --json) goes to stdout; progress goes to stderr.
+//   npm run bench                       (builds first; 10,000 files, 5 runs; all three parts)
+//   npm run bench -- --only daemon      (just one part: sync, ledger or daemon)
+//   node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger|daemon] [--json] [--keep]
+//                      [--daemon-edits N] [--daemon-latency-edits N] [--daemon-edit-batch N]
+//                      [--daemon-clients N] [--daemon-seconds N] [--daemon-cpu-prof DIR] [--daemon-trace-gc]
+//
+// --daemon-edits: edits between the two RSS readings (default 10,000; stops at 10 minutes);
+// --daemon-latency-edits: measured single-file edits (default 300); --daemon-edit-batch: files
+// written at once in the RSS part (default 10); --daemon-clients / --daemon-seconds: API clients
+// (default 8) and measured seconds (default 10, after 2 s of warm-up); --daemon-cpu-prof DIR: run
+// the daemon under node --cpu-prof, its .cpuprofile written to DIR when it stops; --daemon-trace-gc:
+// run it with node --trace-gc and report its live heap after major GCs beside the RSS.
+//
+// The report (markdown, or JSON with --json) goes to stdout, with the command that produced it;
+// progress goes to stderr.
 // Exit codes: 0 measured (whether or not the targets are met), 1 a check failed (the tree does not
-// validate, a command failed, ajv-cli does not really validate), 2 usage error.
+// validate, a command failed, ajv-cli does not really validate, the daemon did not start, its API
+// answered otherwise than documented, or the runs in its database do not add up), 2 usage error.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateTree } from "./generateTree.mjs";
+import { DAEMON_DEFAULTS, daemonMarkdown, measureDaemon } from "./daemon.mjs";
 import { measureLedger } from "./ledger.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
+const USAGE =
+  "usage: node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger|daemon] [--json] [--keep]\n" +
+  "                          [--daemon-edits N] [--daemon-latency-edits N] [--daemon-edit-batch N] [--daemon-clients N] [--daemon-seconds N] [--daemon-cpu-prof DIR] [--daemon-trace-gc]\n";
 const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
 const TIME = "/usr/bin/time";
 const require = createRequire(import.meta.url);
@@ -52,6 +71,13 @@ function readOptions() {
         runs: { type: "string", default: "5" },
         seed: { type: "string", default: "20260101" },
         only: { type: "string" },
+        "daemon-edits": { type: "string", default: String(DAEMON_DEFAULTS.edits) },
+        "daemon-latency-edits": { type: "string", default: String(DAEMON_DEFAULTS.latencyEdits) },
+        "daemon-edit-batch": { type: "string", default: String(DAEMON_DEFAULTS.editBatch) },
+        "daemon-clients": { type: "string", default: String(DAEMON_DEFAULTS.clients) },
+        "daemon-seconds": { type: "string", default: String(DAEMON_DEFAULTS.seconds) },
+        "daemon-cpu-prof": { type: "string" },
+        "daemon-trace-gc": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         keep: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -62,7 +88,7 @@ function readOptions() {
     usage(error.message);
   }
   if (parsed.help) {
-    process.stdout.write("usage: node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger] [--json] [--keep]\n");
+    process.stdout.write(USAGE);
     process.exit(0);
   }
   const positive = (name) => {
@@ -70,13 +96,32 @@ function readOptions() {
     if (!Number.isInteger(n) || n < 1) usage(`--${name} must be a positive integer, got '${parsed[name]}'`);
     return n;
   };
-  if (parsed.only !== undefined && parsed.only !== "sync" && parsed.only !== "ledger") usage(`--only must be sync or ledger, got '${parsed.only}'`);
-  const only = parsed.only ?? "both";
-  return { files: positive("files"), runs: positive("runs"), seed: positive("seed"), json: parsed.json, keep: parsed.keep, sync: only !== "ledger", ledger: only !== "sync" };
+  if (parsed.only !== undefined && !["sync", "ledger", "daemon"].includes(parsed.only)) usage(`--only must be sync, ledger or daemon, got '${parsed.only}'`);
+  const only = parsed.only ?? "all";
+  const daemon = {
+    edits: positive("daemon-edits"),
+    latencyEdits: positive("daemon-latency-edits"),
+    editBatch: positive("daemon-edit-batch"),
+    clients: positive("daemon-clients"),
+    seconds: positive("daemon-seconds"),
+  };
+  const daemonNodeArgs = [...(parsed["daemon-cpu-prof"] === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", resolve(parsed["daemon-cpu-prof"])]), ...(parsed["daemon-trace-gc"] ? ["--trace-gc"] : [])];
+  return {
+    files: positive("files"),
+    runs: positive("runs"),
+    seed: positive("seed"),
+    json: parsed.json,
+    keep: parsed.keep,
+    sync: only === "all" || only === "sync",
+    ledger: only === "all" || only === "ledger",
+    daemon: only === "all" || only === "daemon",
+    daemonSettings: daemon,
+    daemonNodeArgs,
+  };
 }
 
 function usage(message) {
-  process.stderr.write(`bench: ${message}\nusage: node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger] [--json] [--keep]\n`);
+  process.stderr.write(`bench: ${message}\n${USAGE}`);
   process.exit(2);
 }
 
@@ -288,24 +333,32 @@ function markdown(report) {
   const out = [];
   out.push("# goalops benchmark");
   out.push("");
+  out.push(`command: \`${report.command}\``);
   out.push(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB RAM, ${machine.platform}; node ${machine.node}`);
   out.push(`tree: ${fmtInt(tree.files)} goal files (${fmtInt(tree.objectives)} objectives, ${fmtInt(tree.keyResults)} key results, ${fmtInt(tree.initiatives)} initiatives, ${fmtInt(tree.dependencies)} dependencies) in ${fmtInt(tree.folders)} folders, ${fmtInt(tree.bytes)} bytes (${(tree.bytes / 1e6).toFixed(1)} MB), ${tree.linesPerFile.toFixed(1)} lines per file; seed ${tree.seed}`);
   if (report.parts.sync) out.push(`runs: ${runs} per measurement; wall clock of the whole CLI process (node start-up included); peak RSS from ${HAVE_TIME ? "/usr/bin/time -f %M" : "(unavailable: no /usr/bin/time)"}, met when the max over the runs is within the target`);
   if (report.parts.ledger) out.push("ledger (bench/ledger.mjs): throughput rows are rounds (5 of 1,000 runs one per transaction, 5 of 10 x 1,000 batched; raw rounds interleaved with goalops's, on a VACUUM INTO copy of the same database), median and min (= slowest) round; the % rows are goalops / raw per paired round; CLI rows are whole processes, wall clock.");
   out.push("");
-  out.push("| measurement | median | min | target | met? |");
-  out.push("|---|---:|---:|---|---|");
-  for (const row of report.results) {
-    const met = row.met === null ? "-" : row.met ? "yes" : `**no**`;
-    const target = row.target ?? "-";
-    const note = row.unit === "MB" && row.max !== null ? ` (max ${fmtMb(row.max)})` : "";
-    out.push(`| ${row.label} | ${formatValue(row, row.median)} | ${formatValue(row, row.min)} | ${target} | ${met}${row.met !== null ? note : ""} |`);
+  if (report.results.length > 0) {
+    out.push("| measurement | median | min | target | met? |");
+    out.push("|---|---:|---:|---|---|");
+    for (const row of report.results) {
+      const met = row.met === null ? "-" : row.met ? "yes" : `**no**`;
+      const target = row.target ?? "-";
+      const note = row.unit === "MB" && row.max !== null ? ` (max ${fmtMb(row.max)})` : "";
+      out.push(`| ${row.label} | ${formatValue(row, row.median)} | ${formatValue(row, row.min)} | ${target} | ${met}${row.met !== null ? note : ""} |`);
+    }
+    out.push("");
   }
-  out.push("");
   if (report.ajv) out.push(`ajv-cli ${report.ajv.version}: \`${report.ajv.command}\` (run from the tree; peak RSS ${report.ajv.maxRssMb === null ? "n/a" : fmtMb(report.ajv.maxRssMb)}). It checks the JSON Schema only; goalops validate also checks YAML strictly (duplicate keys, tags), goalops.yaml, and the cross-file rules (ids, parents, dependencies, cycles).`);
   const cpu = report.results.filter((r) => r.cpuSeconds);
   if (cpu.length > 0) out.push(`CPU time (user + system, median): ${cpu.map((r) => `${SHORT_NAMES[r.key] ?? r.key} ${r.cpuSeconds.median.toFixed(2)} s`).join(", ")}. Load average at start ${machine.loadAverage.start.toFixed(2)}, at end ${machine.loadAverage.end.toFixed(2)} (${machine.cpus} CPUs): wall-clock figures are only comparable on an otherwise idle machine.`);
-  const missed = report.results.filter((r) => r.met === false).map((r) => r.label);
+  if (report.daemon) {
+    if (out.at(-1) !== "") out.push("");
+    out.push(daemonMarkdown(report.daemon).trimEnd());
+    out.push("");
+  }
+  const missed = [...report.results, ...(report.daemon?.rows ?? [])].filter((r) => r.met === false).map((r) => r.label);
   out.push(missed.length === 0 ? "All targets met." : `Targets missed: ${missed.join("; ")}.`);
   return `${out.join("\n")}\n`;
 }
@@ -385,6 +438,13 @@ function measureSync(tree, options, ajvScript, scratch) {
   return m;
 }
 
+/** How this report was produced: the script (relative to the package) and its arguments. */
+function commandLine() {
+  const script = relative(PACKAGE_ROOT, fileURLToPath(import.meta.url)) || "bench/run.mjs";
+  const quote = (a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return ["node", script, ...process.argv.slice(2)].map(quote).join(" ");
+}
+
 async function main() {
   const options = readOptions();
   if (!existsSync(CLI)) {
@@ -427,9 +487,11 @@ async function main() {
 
     const m = options.sync ? measureSync(tree, options, ajvScript, scratch) : null;
     const ledgerRows = options.ledger ? await measureLedger({ tree, scratch, goalops, progress, CheckFailed }) : [];
+    const daemon = options.daemon ? await measureDaemon({ tree, files: options.files, progress, CheckFailed, env: childEnv(), settings: options.daemonSettings, nodeArgs: options.daemonNodeArgs }) : null;
 
     const cpuList = cpus();
     const report = {
+      command: commandLine(),
       generatedAt: new Date().toISOString(),
       machine: {
         cpus: cpuList.length,
@@ -452,7 +514,7 @@ async function main() {
         seed: options.seed,
       },
       runs: options.runs,
-      parts: { sync: options.sync, ledger: options.ledger },
+      parts: { sync: options.sync, ledger: options.ledger, daemon: options.daemon },
       ajv:
         m === null
           ? null
@@ -462,6 +524,7 @@ async function main() {
               maxRssMb: m.ajv.some((r) => r.rssMb === null) ? null : Math.max(...m.ajv.map((r) => r.rssMb)),
             },
       results: [...(m === null ? [] : buildResults(m, options.files)), ...ledgerRows],
+      daemon,
       benchSeconds: (Date.now() - started) / 1000,
     };
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : markdown(report));

@@ -144,6 +144,18 @@ describe("live path syncs", () => {
     await expectSameAsFresh(["goals/copy.yaml"]);
   });
 
+  it("an edit is written once: looking again at once finds nothing to write", async () => {
+    // A clock an hour ahead makes every file old enough for its stat signature to be trusted;
+    // back at the real time, the edited file is too recent for one.
+    let ahead = 3_600_000;
+    const clocked = new LiveSync(config, store, { probeGit: noGit, now: () => new Date(Date.now() + ahead) });
+    await clocked.syncAll("test");
+    ahead = 0;
+    writeFiles(root, { "goals/kr.yaml": krYaml(IDS.kr, IDS.objective).replace("target: 95", "target: 94") });
+    expect(await clocked.syncPaths(["goals/kr.yaml"], "test:watch")).not.toBeNull();
+    expect(await clocked.syncPaths(["goals/kr.yaml"], "test:watch")).toBeNull();
+  });
+
   it("hints that change nothing write nothing", async () => {
     expect(await live.syncPaths(["goals/objective.yaml", "README.md", "goals/none.yaml"], "test:watch")).toBeNull();
   });

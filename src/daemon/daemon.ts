@@ -228,7 +228,8 @@ class Daemon {
     const { added, changed, archived, restored, invalid } = report.counts;
     if (report.outcome === "refused") this.log.warn(`sync refused: ${report.message}`, { trigger });
     else if (report.outcome === "applied" || trigger === "daemon:start") this.log.info(`synced (${trigger})`, { added, changed, archived, restored, invalid, ms, commit: report.commit?.slice(0, 12) });
-    void this.logInvalidFiles();
+    // Nothing invalid before or now: nothing to log (and no query on every edit).
+    if (report.invalid.length > 0 || this.loggedInvalid.size > 0) void this.logInvalidFiles();
   }
 
   /** Logs each invalid file once (again if its problems change), and when it is fixed. */

@@ -24,6 +24,9 @@ export class LiveSpecTree {
   private cross = new Map<string, CrossProblem[]>();
   /** Each file with its cross-file problems: what a sync records. */
   private readonly final = new Map<string, SpecFile>();
+  /** The paths declaring each id; and the invalid files whose id cannot be read. */
+  private readonly byId = new Map<string, Set<string>>();
+  private readonly withoutId = new Set<string>();
 
   /**
    * @param loaded every file of the tree, loaded on its own (loadFilesOf)
@@ -39,7 +42,7 @@ export class LiveSpecTree {
     for (const [path, absolute] of absolutePaths) this.absolutePaths.set(path, absolute);
     for (const file of loaded) this.loaded.set(file.path, file);
     this.cross = crossProblemsByPath(this.loaded.values(), this.lastKnownIds);
-    for (const file of loaded) this.final.set(file.path, this.withCross(file));
+    for (const file of loaded) this.place(file.path, this.withCross(file));
   }
 
   get size(): number {
@@ -75,7 +78,7 @@ export class LiveSpecTree {
         const before = this.loaded.get(change.removed);
         if (before === undefined) continue;
         this.loaded.delete(change.removed);
-        this.final.delete(change.removed);
+        this.place(change.removed, undefined);
         this.absolutePaths.delete(change.removed);
         affected.add(change.removed);
         crossInputsChanged = true;
@@ -99,9 +102,43 @@ export class LiveSpecTree {
     }
     for (const path of affected) {
       const loaded = this.loaded.get(path);
-      if (loaded !== undefined) this.final.set(path, this.withCross(loaded));
+      if (loaded !== undefined) this.place(path, this.withCross(loaded));
     }
     return affected;
+  }
+
+  /**
+   * Whether a file outside `scope` declares this id (its own, or an invalid file's last known
+   * one), and whether a valid one does: what a plan over the scope must know of the rest.
+   */
+  declaredOutside(id: string, scope: ReadonlySet<string>): { declared: boolean; valid: boolean } {
+    let declared = false;
+    for (const path of this.byId.get(id) ?? []) {
+      if (scope.has(path)) continue;
+      declared = true;
+      if (this.final.get(path)?.ok) return { declared, valid: true };
+    }
+    if (!declared) for (const path of this.withoutId) if (!scope.has(path) && this.lastKnownIds.get(path) === id) return { declared: true, valid: false };
+    return { declared, valid: false };
+  }
+
+  /** Sets (or with undefined, removes) a path's final file, keeping the id index in step. */
+  private place(path: string, file: SpecFile | undefined): void {
+    const before = this.final.get(path);
+    if (before?.id !== undefined) this.byId.get(before.id)?.delete(path);
+    this.withoutId.delete(path);
+    if (file === undefined) {
+      this.final.delete(path);
+      return;
+    }
+    this.final.set(path, file);
+    if (file.id === undefined) {
+      if (!file.ok) this.withoutId.add(path);
+      return;
+    }
+    let paths = this.byId.get(file.id);
+    if (paths === undefined) this.byId.set(file.id, (paths = new Set()));
+    paths.add(path);
   }
 
   private withCross(file: SpecFile): SpecFile {

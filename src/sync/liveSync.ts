@@ -106,7 +106,9 @@ export class LiveSync {
 
     const paths = [...scope].sort();
     const files = paths.flatMap((path) => tree.get(path) ?? []);
-    const signatures = new Map(paths.map((path) => [path, current.get(path)?.statSignature ?? this.index.get(path)?.statSignature ?? null]));
+    // A file read now records what it showed now (null while it is too recent to trust: the old
+    // signature would make every later look see a change); one the checks pulled in keeps its own.
+    const signatures = new Map(paths.map((path) => [path, current.has(path) ? (current.get(path)?.statSignature ?? null) : (this.index.get(path)?.statSignature ?? null)]));
     const head = this.options.head?.() ?? null;
     for (let attempt = 1; ; attempt++) {
       const snapshot = await this.store.readSyncSnapshot({ paths, ids: this.idsConcerned(paths) });
@@ -120,7 +122,7 @@ export class LiveSync {
         signatures,
         pruneLimit: this.config.pruneLimit,
         allowPrune: false,
-        scope: { ...this.outsideScope(scope), liveGoals },
+        scope: { isDeclared: (id) => tree.declaredOutside(id, scope).declared, isValid: (id) => tree.declaredOutside(id, scope).valid, liveGoals },
       });
       if (!result.ok) {
         // Nothing is written: the next sync starts over from the files.
@@ -180,20 +182,6 @@ export class LiveSync {
       if (Array.isArray(dependencies)) for (const dep of dependencies) if (typeof dep === "string") ids.add(dep);
     }
     return [...ids];
-  }
-
-  /** What the files outside the scope declare: the planner must not archive those ids. */
-  private outsideScope(scope: ReadonlySet<string>): { declaredIds: Set<string>; validIds: Set<string> } {
-    const declaredIds = new Set<string>();
-    const validIds = new Set<string>();
-    for (const file of (this.tree as LiveSpecTree).files()) {
-      if (scope.has(file.path)) continue;
-      const id = file.id ?? (file.ok ? undefined : this.index.get(file.path)?.objectId);
-      if (id == null) continue;
-      declaredIds.add(id);
-      if (file.ok) validIds.add(id);
-    }
-    return { declaredIds, validIds };
   }
 
   /** The tree as the database holds it now, loaded from the stored documents (no file is parsed twice). */

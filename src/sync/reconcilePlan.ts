@@ -30,10 +30,10 @@ export interface PlanInput {
 }
 
 export interface PlanScope {
-  /** Ids declared by the files outside the scope (valid or not): never archived. */
-  declaredIds: ReadonlySet<string>;
-  /** Ids of the valid files outside the scope. */
-  validIds: ReadonlySet<string>;
+  /** Whether a file outside the scope declares the id (valid or not): never archived. */
+  isDeclared(id: string): boolean;
+  /** Whether a valid file outside the scope declares the id. */
+  isValid(id: string): boolean;
   /** Goals not archived in the database (the prune guard's denominator). */
   liveGoals: number;
 }
@@ -76,10 +76,10 @@ export function reconcilePlan(input: PlanInput): ReconcileResult {
   const counts = { added: 0, changed: 0, archived: 0, restored: 0, invalid: 0, unchanged: 0 };
   /** Ids still declared by a file (valid or not): never archived. */
   const declared = new Set<string>();
-  const isDeclared = (id: string): boolean => declared.has(id) || (input.scope?.declaredIds.has(id) ?? false);
+  const isDeclared = (id: string): boolean => declared.has(id) || (input.scope?.isDeclared(id) ?? false);
   // A dependency's status: as stored, or 'planned' for a goal this sync adds (no intent completes a goal).
   const validIds = new Set(input.files.flatMap((f) => (f.ok && f.id !== undefined ? [f.id] : [])));
-  const isValid = (id: string): boolean => validIds.has(id) || (input.scope?.validIds.has(id) ?? false);
+  const isValid = (id: string): boolean => validIds.has(id) || (input.scope?.isValid(id) ?? false);
   const statusOf = (id: string): GoalStatus | undefined => snapshot.objects.get(id)?.status ?? (isValid(id) ? "planned" : undefined);
 
   for (const file of input.files) {
