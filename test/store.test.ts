@@ -123,4 +123,31 @@ describe("the SQLite store", () => {
     expect((await store.goalHistory("goal_X")).map((e) => e.to_status)).toEqual(["ready"]);
     await store.close();
   });
+
+  it("group commit: concurrent writes share a transaction, a failing one rolls back alone, each acknowledged after the commit", async () => {
+    const path = dbPath();
+    const store = openStore({ databasePath: path, busyTimeoutMs: 1000 }, { groupCommit: true });
+    await store.countLiveGoals(); // opens and migrates
+    const db = new Database(path);
+    const now = new Date().toISOString();
+    db.prepare(`INSERT INTO goal_definitions (goal_id, goal_type, title, owner_agent, priority, status, source_path, content_hash, spec_json, created_at, updated_at)
+      VALUES ('goal_X', 'objective', 't', 'a', 1, 'planned', 'goals/x.yaml', 'h', '{}', ?, ?)`).run(now, now);
+    const start = (runId: string, key: string | null = null) => ({ runId, goalId: "goal_X", jobId: null, planSummary: null, idempotencyKey: key, metricsBefore: {}, contextLessons: [], contextRules: [], at: now });
+    const before = db.prepare("PRAGMA data_version").pluck().get() as number;
+    const results = await Promise.allSettled([
+      store.startRun(start("grun_A", "k1")),
+      store.finishRun({ runId: "grun_missing", outcome: "succeeded", verifier: null, failureCategory: null, actions: [], notes: null, lessonCandidates: [], metricsAfter: {}, at: now }),
+      store.startRun(start("grun_B", "k1")),
+      store.startRun(start("grun_C")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect((results[1] as PromiseRejectedResult).reason.code).toBe("run.not_found");
+    // The repeated key, in the same batch, found the first run.
+    expect((results[2] as PromiseFulfilledResult<{ run: { run_id: string }; existing: boolean }>).value).toMatchObject({ existing: true, run: { run_id: "grun_A" } });
+    // Committed, once, by the time the promises resolved: another connection sees the rows.
+    expect(db.prepare("SELECT run_id, attempt FROM goal_runs ORDER BY run_id").all()).toEqual([{ run_id: "grun_A", attempt: 1 }, { run_id: "grun_C", attempt: 2 }]);
+    expect(db.prepare("PRAGMA data_version").pluck().get()).toBe(before + 1);
+    db.close();
+    await store.close();
+  });
 });

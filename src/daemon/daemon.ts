@@ -79,7 +79,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   try {
     const token = ensureToken(config.stateDir);
     if (token.created) log.info("created the API token", { path: token.path });
-    store = openStore(config);
+    store = openStore(config, { groupCommit: true });
     const ops = await openGoalOps({ repo: root, store });
     return await new Daemon(config, store, ops, lock, token, log, options).start(host, port);
   } catch (error) {

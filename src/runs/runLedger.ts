@@ -61,9 +61,9 @@ export class RunLedger {
 
   async finish(runId: string, options: FinishRunOptions): Promise<RunRecord> {
     const { outcome, verifier, failureCategory } = checkFinish(options);
-    const run = await this.store.getRun(runId);
-    if (run === undefined) throw new InvalidInputError("run.not_found", `no run '${runId}'`, { field: "run_id" });
-    const goal = (await this.store.goalHeader(run.goal_id)) as GoalHeader;
+    const goalId = await this.store.runGoalId(runId);
+    if (goalId === undefined) throw new InvalidInputError("run.not_found", `no run '${runId}'`, { field: "run_id" });
+    const goal = (await this.store.goalHeader(goalId)) as GoalHeader;
     return this.store.finishRun({
       runId,
       outcome,

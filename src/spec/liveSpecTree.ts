@@ -136,9 +136,9 @@ export class LiveSpecTree {
       if (!file.ok) this.withoutId.add(path);
       return;
     }
-    let paths = this.byId.get(file.id);
-    if (paths === undefined) this.byId.set(file.id, (paths = new Set()));
-    paths.add(path);
+    const paths = this.byId.get(file.id);
+    if (paths === undefined) this.byId.set(file.id, new Set([path]));
+    else paths.add(path);
   }
 
   private withCross(file: SpecFile): SpecFile {

@@ -5,6 +5,7 @@ import type { GoalOpsStore } from "./types.js";
 
 export { StaleSnapshotError } from "./errors.js";
 
-export function openStore(config: Pick<ResolvedConfig, "databasePath" | "busyTimeoutMs">): GoalOpsStore {
-  return SqliteStore.open(config.databasePath, { busyTimeoutMs: config.busyTimeoutMs });
+/** `groupCommit`: concurrent writes share transactions (the daemon; see SqliteStoreOptions). */
+export function openStore(config: Pick<ResolvedConfig, "databasePath" | "busyTimeoutMs">, options: { groupCommit?: boolean } = {}): GoalOpsStore {
+  return SqliteStore.open(config.databasePath, { busyTimeoutMs: config.busyTimeoutMs, groupCommit: options.groupCommit ?? false });
 }

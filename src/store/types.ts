@@ -303,6 +303,8 @@ export interface GoalOpsStore {
   /** Records finished runs in one transaction; a run whose idempotency key exists is skipped and its id returned. */
   recordFinishedRuns(runs: readonly FinishedRunWrite[]): Promise<{ runId: string; existing: boolean }[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;
+  /** The goal a run belongs to (cheaper than reading the run). */
+  runGoalId(runId: string): Promise<string | undefined>;
   addLoop(loop: { loopId: string; goalId: string | null; runId: string | null; kind: LoopKind; description: string; dueAt: string | null; at: string }): Promise<OpenLoopRecord>;
   listLoops(filter: { goalId?: string; includeResolved: boolean }): Promise<OpenLoopRecord[]>;
   /** Resolves an open loop; throws InvalidInputError if it is unknown or already resolved. */

@@ -70,24 +70,46 @@ export function migrate(db: SqliteDatabase): { from: number; to: number } {
   return { from, to: SCHEMA_VERSION };
 }
 
-const statementCache = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
+const statementCache = new WeakMap<SqliteDatabase, { rows: Map<string, Database.Statement>; plucked: Map<string, Database.Statement> }>();
 
 /**
  * A prepared statement of this connection, prepared once: preparing costs about as much as running
- * a small query, and the ledger's and registry's reads run per call.
+ * a small query, and the ledger's and registry's reads run per call. Keyed by the SQL text itself
+ * (a constant whose hash V8 keeps), one map per mode.
  */
 export function cached(db: SqliteDatabase, sql: string, pluck = false): Database.Statement {
   let statements = statementCache.get(db);
   if (statements === undefined) {
-    statements = new Map();
+    statements = { rows: new Map(), plucked: new Map() };
     statementCache.set(db, statements);
   }
-  const key = `${pluck ? "p" : "r"}:${sql}`;
-  let statement = statements.get(key);
+  const map = pluck ? statements.plucked : statements.rows;
+  let statement = map.get(sql);
   if (statement === undefined) {
     statement = db.prepare(sql);
     if (pluck) statement.pluck();
-    statements.set(key, statement);
+    map.set(sql, statement);
   }
   return statement;
+}
+
+const transactionCache = new WeakMap<SqliteDatabase, Map<(...args: never[]) => unknown, Database.Transaction>>();
+
+/**
+ * A transaction function of this connection, made once per body: better-sqlite3 builds a wrapper
+ * per `db.transaction()` call, a measurable share of a one-row write. The body must not close over
+ * per-call state; it takes what it needs as arguments.
+ */
+export function transaction<A extends unknown[], R>(db: SqliteDatabase, body: (...args: A) => R): Database.Transaction<(...args: A) => R> {
+  let map = transactionCache.get(db);
+  if (map === undefined) {
+    map = new Map();
+    transactionCache.set(db, map);
+  }
+  let tx = map.get(body as (...args: never[]) => unknown);
+  if (tx === undefined) {
+    tx = db.transaction(body);
+    map.set(body as (...args: never[]) => unknown, tx);
+  }
+  return tx as Database.Transaction<(...args: A) => R>;
 }

@@ -1,7 +1,7 @@
 /** The run ledger on SQLite: each operation one IMMEDIATE transaction. */
 import { InvalidInputError } from "../../errors.js";
 import type { FinishedRunWrite, RunFinish, RunRecord, RunStart } from "../types.js";
-import { cached, type SqliteDatabase } from "./database.js";
+import { cached, type SqliteDatabase, transaction } from "./database.js";
 
 const JSON_COLUMNS = ["actions_taken", "metrics_before", "metrics_after", "lesson_candidates", "context_lessons", "context_rules"] as const;
 
@@ -16,54 +16,81 @@ export function getRun(db: SqliteDatabase, runId: string): RunRecord | undefined
   return toRun(cached(db, "SELECT * FROM goal_runs WHERE run_id = ?").get(runId) as Record<string, unknown> | undefined);
 }
 
-export function startRun(db: SqliteDatabase, start: RunStart): { run: RunRecord; existing: boolean } {
-  return db.transaction(() => {
-    if (start.idempotencyKey !== null) {
-      const existing = toRun(cached(db, "SELECT * FROM goal_runs WHERE idempotency_key = ?").get(start.idempotencyKey) as Record<string, unknown> | undefined);
-      if (existing !== undefined) {
-        if (existing.goal_id !== start.goalId) {
-          throw new InvalidInputError("run.idempotency_conflict", `idempotency key '${start.idempotencyKey}' was used for run ${existing.run_id} of goal ${existing.goal_id}, not ${start.goalId}`, { field: "idempotency_key" });
-        }
-        return { run: existing, existing: true };
+/** The idempotent start: the run already started with this key, or a new one. */
+function startRunBody(db: SqliteDatabase, start: RunStart): { run: RunRecord; existing: boolean } {
+  if (start.idempotencyKey !== null) {
+    const existing = toRun(cached(db, "SELECT * FROM goal_runs WHERE idempotency_key = ?").get(start.idempotencyKey) as Record<string, unknown> | undefined);
+    if (existing !== undefined) {
+      if (existing.goal_id !== start.goalId) {
+        throw new InvalidInputError("run.idempotency_conflict", `idempotency key '${start.idempotencyKey}' was used for run ${existing.run_id} of goal ${existing.goal_id}, not ${start.goalId}`, { field: "idempotency_key" });
       }
+      return { run: existing, existing: true };
     }
-    // attempt: 1 + the earlier runs of this goal with the same job id (runs without one count together).
-    const earlier = cached(db, "SELECT COUNT(*) FROM goal_runs WHERE goal_id = ? AND job_id IS ?", true).get(start.goalId, start.jobId) as number;
-    cached(db, `INSERT INTO goal_runs (run_id, goal_id, job_id, attempt, plan_summary, metrics_before, run_state, idempotency_key,
-        context_lessons, context_rules, started_at, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`).run(
-      start.runId, start.goalId, start.jobId, earlier + 1, start.planSummary, JSON.stringify(start.metricsBefore), start.idempotencyKey,
-      JSON.stringify(start.contextLessons), JSON.stringify(start.contextRules), start.at, start.at, start.at,
-    );
-    return { run: getRun(db, start.runId) as RunRecord, existing: false };
-  }).immediate();
+  }
+  const attempt = nextAttempt(db, start.goalId, start.jobId);
+  cached(db, `INSERT INTO goal_runs (run_id, goal_id, job_id, attempt, plan_summary, metrics_before, run_state, idempotency_key,
+      context_lessons, context_rules, started_at, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`).run(
+    start.runId, start.goalId, start.jobId, attempt, start.planSummary, JSON.stringify(start.metricsBefore), start.idempotencyKey,
+    JSON.stringify(start.contextLessons), JSON.stringify(start.contextRules), start.at, start.at, start.at,
+  );
+  // The row as written (column defaults included), without reading it back.
+  const run: RunRecord = {
+    run_id: start.runId, goal_id: start.goalId, job_id: start.jobId, attempt, plan_summary: start.planSummary, actions_taken: [],
+    verifier_status: null, local_outcome: null, business_outcome: "unknown", failure_category: null, metrics_before: start.metricsBefore,
+    metrics_after: null, duration_seconds: null, checkpoint_ref: null, run_state: "running", idempotency_key: start.idempotencyKey, notes: null,
+    lesson_candidates: [], context_lessons: start.contextLessons, context_rules: start.contextRules, started_at: start.at, finished_at: null,
+    created_at: start.at, updated_at: start.at,
+  };
+  return { run, existing: false };
+}
+
+/** 1 + the largest earlier attempt of this goal and job id (runs without one count together). */
+function nextAttempt(db: SqliteDatabase, goalId: string, jobId: string | null): number {
+  return ((cached(db, "SELECT MAX(attempt) FROM goal_runs WHERE goal_id = ? AND job_id IS ?", true).get(goalId, jobId) as number | null) ?? 0) + 1;
+}
+
+export function startRun(db: SqliteDatabase, start: RunStart): { run: RunRecord; existing: boolean } {
+  return transaction(db, startRunBody).immediate(db, start);
+}
+
+function finishRunBody(db: SqliteDatabase, finish: RunFinish): RunRecord {
+  const run = getRun(db, finish.runId);
+  if (run === undefined) throw new InvalidInputError("run.not_found", `no run '${finish.runId}'`, { field: "run_id" });
+  if (run.run_state === "finished") {
+    throw new InvalidInputError("run.already_finished", `run ${finish.runId} already finished at ${run.finished_at} (${run.local_outcome}); a run is finished once`, { field: "run_id" });
+  }
+  const duration = Math.max(0, (Date.parse(finish.at) - Date.parse(run.started_at)) / 1000);
+  cached(db, `UPDATE goal_runs SET local_outcome = ?, verifier_status = ?, failure_category = ?, actions_taken = ?, notes = ?,
+      lesson_candidates = ?, metrics_after = ?, duration_seconds = ?, run_state = 'finished', finished_at = ?, updated_at = ? WHERE run_id = ?`).run(
+    finish.outcome, finish.verifier, finish.failureCategory, JSON.stringify(finish.actions), finish.notes, JSON.stringify(finish.lessonCandidates),
+    JSON.stringify(finish.metricsAfter), duration, finish.at, finish.at, finish.runId,
+  );
+  return {
+    ...run, local_outcome: finish.outcome, verifier_status: finish.verifier, failure_category: finish.failureCategory, actions_taken: finish.actions, notes: finish.notes,
+    lesson_candidates: finish.lessonCandidates, metrics_after: finish.metricsAfter, duration_seconds: duration, run_state: "finished", finished_at: finish.at, updated_at: finish.at,
+  };
 }
 
 export function finishRun(db: SqliteDatabase, finish: RunFinish): RunRecord {
-  return db.transaction(() => {
-    const run = getRun(db, finish.runId);
-    if (run === undefined) throw new InvalidInputError("run.not_found", `no run '${finish.runId}'`, { field: "run_id" });
-    if (run.run_state === "finished") {
-      throw new InvalidInputError("run.already_finished", `run ${finish.runId} already finished at ${run.finished_at} (${run.local_outcome}); a run is finished once`, { field: "run_id" });
-    }
-    const duration = Math.max(0, (Date.parse(finish.at) - Date.parse(run.started_at)) / 1000);
-    cached(db, `UPDATE goal_runs SET local_outcome = ?, verifier_status = ?, failure_category = ?, actions_taken = ?, notes = ?,
-        lesson_candidates = ?, metrics_after = ?, duration_seconds = ?, run_state = 'finished', finished_at = ?, updated_at = ? WHERE run_id = ?`).run(
-      finish.outcome, finish.verifier, finish.failureCategory, JSON.stringify(finish.actions), finish.notes, JSON.stringify(finish.lessonCandidates),
-      JSON.stringify(finish.metricsAfter), duration, finish.at, finish.at, finish.runId,
-    );
-    return getRun(db, finish.runId) as RunRecord;
-  }).immediate();
+  return transaction(db, finishRunBody).immediate(db, finish);
+}
+
+/** The goal a run belongs to, without reading the run. */
+export function runGoalId(db: SqliteDatabase, runId: string): string | undefined {
+  return (cached(db, "SELECT goal_id FROM goal_runs WHERE run_id = ?", true).get(runId) as string | undefined) ?? undefined;
+}
+
+function checkpointRunBody(db: SqliteDatabase, entry: { runId: string; ref: string; at: string }): RunRecord {
+  const run = getRun(db, entry.runId);
+  if (run === undefined) throw new InvalidInputError("run.not_found", `no run '${entry.runId}'`, { field: "run_id" });
+  if (run.run_state === "finished") throw new InvalidInputError("run.already_finished", `run ${entry.runId} is finished; only a running run can be checkpointed`, { field: "run_id" });
+  cached(db, "UPDATE goal_runs SET checkpoint_ref = ?, run_state = 'checkpointed', updated_at = ? WHERE run_id = ?").run(entry.ref, entry.at, entry.runId);
+  return { ...run, checkpoint_ref: entry.ref, run_state: "checkpointed", updated_at: entry.at };
 }
 
 export function checkpointRun(db: SqliteDatabase, entry: { runId: string; ref: string; at: string }): RunRecord {
-  return db.transaction(() => {
-    const run = getRun(db, entry.runId);
-    if (run === undefined) throw new InvalidInputError("run.not_found", `no run '${entry.runId}'`, { field: "run_id" });
-    if (run.run_state === "finished") throw new InvalidInputError("run.already_finished", `run ${entry.runId} is finished; only a running run can be checkpointed`, { field: "run_id" });
-    cached(db, "UPDATE goal_runs SET checkpoint_ref = ?, run_state = 'checkpointed', updated_at = ? WHERE run_id = ?").run(entry.ref, entry.at, entry.runId);
-    return getRun(db, entry.runId) as RunRecord;
-  }).immediate();
+  return transaction(db, checkpointRunBody).immediate(db, entry);
 }
 
 export function listRuns(db: SqliteDatabase, filter: { goalId?: string; limit: number }): RunRecord[] {
@@ -84,7 +111,6 @@ const finishedStatements = new WeakMap<SqliteDatabase, ReturnType<typeof prepare
 function prepareFinished(db: SqliteDatabase) {
   return {
     byKey: cached(db, "SELECT run_id, goal_id FROM goal_runs WHERE idempotency_key = ?"),
-    earlier: cached(db, "SELECT COUNT(*) FROM goal_runs WHERE goal_id = ? AND job_id IS ?", true),
     insert: cached(db, `INSERT INTO goal_runs (run_id, goal_id, job_id, attempt, plan_summary, actions_taken, verifier_status, local_outcome,
         failure_category, metrics_before, metrics_after, duration_seconds, run_state, idempotency_key, notes, lesson_candidates,
         context_lessons, context_rules, started_at, finished_at, created_at, updated_at)
@@ -92,30 +118,32 @@ function prepareFinished(db: SqliteDatabase) {
   };
 }
 
-export function recordFinishedRuns(db: SqliteDatabase, runs: readonly FinishedRunWrite[]): { runId: string; existing: boolean }[] {
-  let s = finishedStatements.get(db);
-  if (s === undefined) {
-    s = prepareFinished(db);
-    finishedStatements.set(db, s);
+function recordFinishedRunsBody(db: SqliteDatabase, runs: readonly FinishedRunWrite[]): { runId: string; existing: boolean }[] {
+  let statements = finishedStatements.get(db);
+  if (statements === undefined) {
+    statements = prepareFinished(db);
+    finishedStatements.set(db, statements);
   }
-  const statements = s;
-  return db.transaction(() =>
-    runs.map((r) => {
-      if (r.idempotencyKey !== null) {
-        const existing = statements.byKey.get(r.idempotencyKey) as { run_id: string; goal_id: string } | undefined;
-        if (existing !== undefined) {
-          if (existing.goal_id !== r.goalId) throw new InvalidInputError("run.idempotency_conflict", `idempotency key '${r.idempotencyKey}' was used for run ${existing.run_id} of goal ${existing.goal_id}, not ${r.goalId}`, { field: "idempotency_key" });
-          return { runId: existing.run_id, existing: true };
-        }
+  const { byKey, insert } = statements;
+  return runs.map((r) => {
+    if (r.idempotencyKey !== null) {
+      const existing = byKey.get(r.idempotencyKey) as { run_id: string; goal_id: string } | undefined;
+      if (existing !== undefined) {
+        if (existing.goal_id !== r.goalId) throw new InvalidInputError("run.idempotency_conflict", `idempotency key '${r.idempotencyKey}' was used for run ${existing.run_id} of goal ${existing.goal_id}, not ${r.goalId}`, { field: "idempotency_key" });
+        return { runId: existing.run_id, existing: true };
       }
-      const attempt = (statements.earlier.get(r.goalId, r.jobId) as number) + 1;
-      const duration = Math.max(0, (Date.parse(r.finishedAt) - Date.parse(r.at)) / 1000);
-      statements.insert.run(
-        r.runId, r.goalId, r.jobId, attempt, r.planSummary, JSON.stringify(r.actions), r.verifier, r.outcome, r.failureCategory,
-        JSON.stringify(r.metricsBefore), JSON.stringify(r.metricsAfter), duration, r.idempotencyKey, r.notes, JSON.stringify(r.lessonCandidates),
-        JSON.stringify(r.contextLessons), JSON.stringify(r.contextRules), r.at, r.finishedAt, r.finishedAt, r.finishedAt,
-      );
-      return { runId: r.runId, existing: false };
-    }),
-  ).immediate();
+    }
+    const attempt = nextAttempt(db, r.goalId, r.jobId);
+    const duration = Math.max(0, (Date.parse(r.finishedAt) - Date.parse(r.at)) / 1000);
+    insert.run(
+      r.runId, r.goalId, r.jobId, attempt, r.planSummary, JSON.stringify(r.actions), r.verifier, r.outcome, r.failureCategory,
+      JSON.stringify(r.metricsBefore), JSON.stringify(r.metricsAfter), duration, r.idempotencyKey, r.notes, JSON.stringify(r.lessonCandidates),
+      JSON.stringify(r.contextLessons), JSON.stringify(r.contextRules), r.at, r.finishedAt, r.finishedAt, r.finishedAt,
+    );
+    return { runId: r.runId, existing: false };
+  });
+}
+
+export function recordFinishedRuns(db: SqliteDatabase, runs: readonly FinishedRunWrite[]): { runId: string; existing: boolean }[] {
+  return transaction(db, recordFinishedRunsBody).immediate(db, runs);
 }

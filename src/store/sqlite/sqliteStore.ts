@@ -1,18 +1,110 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
-import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, startRun } from "./runOperations.js";
+import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
 import type { FinishedRunWrite, LoopKind, RunFinish, RunStart } from "../types.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
-import { cached, openDatabase, type OpenOptions, type SqliteDatabase } from "./database.js";
+import { cached, openDatabase, type OpenOptions, type SqliteDatabase, transaction } from "./database.js";
 import { applySyncPlan, fileStateCounts, getMeta, setMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
 import { appendStateEvent, childGoals, childKeyResultIds, goalHeader, dependentGoals, liveGoalRecords, countDefinitions, getGoal, goalHistory, keyResultHistory, latestKeyResultValues, recordKeyResultValue, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
 
-export class SqliteStore implements GoalOpsStore {
-  private constructor(private readonly db: SqliteDatabase) {}
+export interface SqliteStoreOptions extends OpenOptions {
+  /**
+   * Group commit: writes made in the same turn of the event loop (the requests of concurrent
+   * clients) share one transaction, each in its own savepoint (one failing rolls back only
+   * itself), and each promise resolves only after the COMMIT. For the daemon: a commit costs
+   * about as much as the rest of recording a run.
+   */
+  groupCommit?: boolean;
+}
 
-  static open(path: string, options: OpenOptions = {}): SqliteStore {
-    return new SqliteStore(openDatabase(path, options));
+interface PendingWrite {
+  op: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Runs a batch of writes in the caller's transaction, each in a savepoint; records each outcome. */
+function runBatch(db: SqliteDatabase, batch: readonly PendingWrite[], outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[]): void {
+  for (const write of batch) {
+    try {
+      outcomes.push({ ok: true, value: transaction(db, runOne)(write) });
+    } catch (error) {
+      outcomes.push({ ok: false, error });
+    }
+  }
+}
+
+function runOne(write: PendingWrite): unknown {
+  return write.op();
+}
+
+export class SqliteStore implements GoalOpsStore {
+  private constructor(
+    private readonly db: SqliteDatabase,
+    private readonly groupCommit = false,
+  ) {}
+
+  private pending: PendingWrite[] = [];
+
+  /** A write: at once, or (group commit) with the others of this turn of the event loop. */
+  private write<T>(op: () => T): Promise<T> {
+    if (!this.groupCommit) return new Promise<T>((resolve) => resolve(op()));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      transaction(this.db, runBatch).immediate(this.db, batch, outcomes);
+    } catch (error) {
+      // The COMMIT (or BEGIN) failed: nothing of the batch was written.
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i] as { ok: true; value: unknown } | { ok: false; error: unknown };
+      if (outcome.ok) write.resolve(outcome.value);
+      else write.reject(outcome.error);
+    });
+  }
+
+  /**
+   * Reads of definitions the ledger makes per run (goal headers, context candidates, a goal's key
+   * results), kept while nothing changed them: here only a sync writes definitions, and another
+   * connection's commit moves SQLite's data_version.
+   */
+  private readonly definitionReads = new Map<string, unknown>();
+  private definitionsVersion: number | null = null;
+
+  private versionCheckedAt = Number.NEGATIVE_INFINITY;
+
+  private definitions<T>(key: string, read: () => T): T {
+    // data_version is asked at most once a millisecond (a run's reads come in a burst); a commit
+    // by another process within that millisecond is seen by the next burst.
+    const now = performance.now();
+    if (now - this.versionCheckedAt > 1) {
+      this.versionCheckedAt = now;
+      const version = cached(this.db, "PRAGMA data_version", true).get() as number;
+      if (version !== this.definitionsVersion) {
+        this.definitionReads.clear();
+        this.definitionsVersion = version;
+      }
+    }
+    if (this.definitionReads.size > 10_000) this.definitionReads.clear();
+    if (this.definitionReads.has(key)) return this.definitionReads.get(key) as T;
+    const value = read();
+    this.definitionReads.set(key, value);
+    return value;
+  }
+
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    return new SqliteStore(openDatabase(path, options), options.groupCommit ?? false);
   }
 
   async readFileIndex() {
@@ -22,13 +114,18 @@ export class SqliteStore implements GoalOpsStore {
     return readSyncSnapshot(this.db, scope);
   }
   async applySyncPlan(plan: SyncPlanWrite) {
-    applySyncPlan(this.db, plan);
+    this.definitionReads.clear();
+    try {
+      applySyncPlan(this.db, plan);
+    } finally {
+      this.definitionReads.clear();
+    }
   }
   async recordNoopSync(entry: NoopSyncEntry) {
     recordNoopSync(this.db, entry);
   }
   async appendStateEvent(event: StateEventInput & { at: string; expectedFrom: GoalStatus | null }) {
-    appendStateEvent(this.db, event);
+    await this.write(() => appendStateEvent(this.db, event));
   }
   async listGoals(options: { includeArchived?: boolean } = {}) {
     return listGoals(this.db, options.includeArchived ?? false);
@@ -40,40 +137,43 @@ export class SqliteStore implements GoalOpsStore {
     return getGoal(this.db, goalId);
   }
   async startRun(start: RunStart) {
-    return startRun(this.db, start);
+    return this.write(() => startRun(this.db, start));
   }
   async finishRun(finish: RunFinish) {
-    return finishRun(this.db, finish);
+    return this.write(() => finishRun(this.db, finish));
   }
   async checkpointRun(entry: { runId: string; ref: string; at: string }) {
-    return checkpointRun(this.db, entry);
+    return this.write(() => checkpointRun(this.db, entry));
   }
   async addLoop(loop: { loopId: string; goalId: string | null; runId: string | null; kind: LoopKind; description: string; dueAt: string | null; at: string }) {
-    return addLoop(this.db, loop);
+    return this.write(() => addLoop(this.db, loop));
   }
   async listLoops(filter: { goalId?: string; includeResolved: boolean }) {
     return listLoops(this.db, filter);
   }
   async resolveLoop(entry: { loopId: string; resolution: string | null; at: string }) {
-    return resolveLoop(this.db, entry);
+    return this.write(() => resolveLoop(this.db, entry));
   }
   async contextCandidates(goalType: string) {
-    return contextCandidates(this.db, goalType);
+    return this.definitions(`candidates:${goalType}`, () => contextCandidates(this.db, goalType));
   }
   async recordFinishedRuns(runs: readonly FinishedRunWrite[]) {
-    return recordFinishedRuns(this.db, runs);
+    return this.write(() => recordFinishedRuns(this.db, runs));
   }
   async getRun(runId: string) {
     return getRun(this.db, runId);
+  }
+  async runGoalId(runId: string) {
+    return runGoalId(this.db, runId);
   }
   async listRuns(filter: { goalId?: string; limit: number }) {
     return listRuns(this.db, filter);
   }
   async goalHeader(goalId: string) {
-    return goalHeader(this.db, goalId);
+    return this.definitions(`header:${goalId}`, () => goalHeader(this.db, goalId));
   }
   async childKeyResultIds(goalId: string) {
-    return childKeyResultIds(this.db, goalId);
+    return this.definitions(`krs:${goalId}`, () => childKeyResultIds(this.db, goalId));
   }
   async dependentGoals(goalId: string) {
     return dependentGoals(this.db, goalId);
@@ -85,7 +185,7 @@ export class SqliteStore implements GoalOpsStore {
     return childGoals(this.db, goalId);
   }
   async recordKeyResultValue(entry: { goalId: string; value: number; recordedAt: string; source: string | null; runId: string | null; at: string }) {
-    return recordKeyResultValue(this.db, entry);
+    return this.write(() => recordKeyResultValue(this.db, entry));
   }
   async keyResultHistory(goalId: string, limit = 1000) {
     return keyResultHistory(this.db, goalId, limit);
@@ -122,6 +222,7 @@ export class SqliteStore implements GoalOpsStore {
     return countDefinitions(this.db);
   }
   async close() {
+    if (this.pending.length > 0) this.flush();
     if (this.db.open) this.db.close();
   }
 }
