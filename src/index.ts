@@ -16,6 +16,8 @@ import { GoalRegistry } from "./goals/goalRegistry.js";
 import { KeyResultTracker } from "./goals/krTracker.js";
 import { RunLedger } from "./runs/runLedger.js";
 import { OpenLoops } from "./runs/openLoops.js";
+import { AfterActionReviews } from "./learning/afterActionReviews.js";
+import { OutcomeAggregator } from "./learning/outcomeAggregator.js";
 import { type AgentContext, buildContext } from "./goals/agentContext.js";
 import { buildStatus, type StatusReport } from "./goals/statusReport.js";
 import { openStore } from "./store/openStore.js";
@@ -40,6 +42,10 @@ export interface GoalOps {
   readonly keyResults: KeyResultTracker;
   readonly runs: RunLedger;
   readonly loops: OpenLoops;
+  /** After-action reviews of runs (PRD section 6). */
+  readonly reviews: AfterActionReviews;
+  /** The ledger's outcomes grouped by goal type, action and failure category. */
+  readonly outcomes: OutcomeAggregator;
   /** What an agent working on a goal should know; `runId` draws the canary rules of that run. */
   context(goalId: string, options?: { runId?: string; agent?: string }): Promise<AgentContext>;
   /** The goal tree with status, health and progress; recent runs; files that failed the last sync. */
@@ -83,6 +89,8 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
   let keyResults: KeyResultTracker | undefined;
   let runs: RunLedger | undefined;
   let loops: OpenLoops | undefined;
+  let reviews: AfterActionReviews | undefined;
+  let outcomes: OutcomeAggregator | undefined;
   const tracker = (): KeyResultTracker => {
     keyResults ??= new KeyResultTracker(getStore());
     return keyResults;
@@ -103,6 +111,14 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
     get loops() {
       loops ??= new OpenLoops(getStore());
       return loops;
+    },
+    get reviews() {
+      reviews ??= new AfterActionReviews(getStore(), config);
+      return reviews;
+    },
+    get outcomes() {
+      outcomes ??= new OutcomeAggregator(getStore());
+      return outcomes;
     },
     context: (goalId, o = {}) => buildContext(getStore(), tracker(), goalId, o),
     status: (o = {}) => buildStatus(getStore(), tracker(), { ...o, stateDir: config.stateDir }),
@@ -137,8 +153,11 @@ export type { SyncReport, SyncOptions } from "./sync/syncRepo.js";
 export type { SyncStatus, SyncPosition } from "./sync/syncStatus.js";
 export type { FinishedRunInput, FinishRunOptions, StartRunOptions } from "./runs/runLedger.js";
 export type { AddLoopOptions } from "./runs/openLoops.js";
+export type { CreatedReview } from "./learning/afterActionReviews.js";
+export type { OutcomeGroup, OutcomeReport } from "./learning/outcomeAggregator.js";
+export { FAILURE_TAXONOMY } from "./learning/failureTaxonomy.js";
 export { type AgentContext, contextMarkdown } from "./goals/agentContext.js";
 export type { StatusNode, StatusReport } from "./goals/statusReport.js";
-export type { GoalOpsStore } from "./store/types.js";
+export type { GoalOpsStore, AfterActionReviewRecord, OutcomeGroupRow } from "./store/types.js";
 export type { OpenLoopRecord, RunRecord, GoalRecord, GoalRow, KeyResultValueRow, StateEventRow, SyncCounts } from "./store/types.js";
 export type { GoalSpec, LessonSpec, PlaybookRuleSpec, ConfigSpec, GoalStatus, GoalType, FailureCategory } from "./spec/types.js";

@@ -19,6 +19,8 @@ import { registerLoop } from "./commands/loop.js";
 import { registerContext } from "./commands/context.js";
 import { registerStatus } from "./commands/status.js";
 import { registerDaemon } from "./commands/daemon.js";
+import { registerAar } from "./commands/aar.js";
+import { registerReport } from "./commands/report.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -52,6 +54,8 @@ Examples:
   registerLoop(program);
   registerContext(program);
   registerStatus(program);
+  registerAar(program);
+  registerReport(program);
   registerDaemon(program);
   return program;
 }

@@ -329,9 +329,79 @@ export interface GoalOpsStore {
   fileStateCounts(): Promise<{ total: number; invalid: number }>;
   /** Records the marker of the commit the files were last read from with a clean tree (or clears it). */
   setCleanTreeCommit(marker: string | null): Promise<void>;
+  /** Finished runs started in the window, grouped by goal type, action and failure category, and by goal type. */
+  aggregateOutcomes(window: { since: string; until: string }): Promise<{ byGroup: OutcomeGroupRow[]; byGoalType: OutcomeGroupRow[] }>;
+  /** Finished runs in the window without a review that need one (failed, partial, notable success). */
+  runsToReview(window: { since: string; until: string }): Promise<ReviewCandidate[]>;
+  /** Outcomes of a goal's finished runs started before `before`, newest first. */
+  earlierOutcomes(goalId: string, before: string, limit: number): Promise<string[]>;
+  /** Stores a review; one per run (a second returns the first, `existing: true`). */
+  insertAar(aar: AarWrite): Promise<{ aar: AfterActionReviewRecord; existing: boolean }>;
+  /** A review by aar_ id or by its run's id. */
+  getAar(id: string): Promise<AfterActionReviewRecord | undefined>;
+  listAars(filter: { goalId?: string; limit: number }): Promise<AfterActionReviewRecord[]>;
   /** Moves the write-ahead log into the database and truncates it, so it stays bounded while readers come and go. */
   checkpointWal(): Promise<{ busy: boolean; walPages: number }>;
   /** Runs SQLite's integrity check; "ok" when the file is sound. */
   integrityCheck(): Promise<string>;
   close(): Promise<void>;
 }
+
+/** Outcome counts of one group of finished runs (the learning cycle's aggregation). */
+export interface OutcomeGroupRow {
+  goal_type: string;
+  /** An action from actions_taken; null for the goal-type totals and for runs without actions. */
+  action: string | null;
+  failure_category: string | null;
+  runs: number;
+  succeeded: number;
+  failed: number;
+  partial: number;
+  /** Succeeded with the verifier passed. */
+  verified_success: number;
+  improved: number;
+  neutral: number;
+  degraded: number;
+  unknown: number;
+}
+
+export type ReviewReason = "failed" | "partial" | "notable_success" | "manual";
+
+export interface ReviewCandidate {
+  run: RunRecord;
+  reason: Exclude<ReviewReason, "manual">;
+}
+
+/** An after-action review (PRD section 6) with the four questions of an AAR. */
+export interface AfterActionReviewRecord {
+  aar_id: string;
+  run_id: string;
+  goal_id: string;
+  review_reason: ReviewReason;
+  what_happened: string;
+  /** The failure category and the detail, as one line (the PRD's field). */
+  root_cause: string | null;
+  failure_category: string | null;
+  root_cause_detail: string | null;
+  what_worked: string[];
+  what_failed: string[];
+  lesson_candidates: string[];
+  recommended_changes: string[];
+  /** What was supposed to happen. */
+  intended: string;
+  /** What happened. */
+  actual: string;
+  /** Why they differ. */
+  difference: string;
+  /** What to sustain, and what to improve. */
+  sustain: string[];
+  improve: string[];
+  impact: string;
+  detection: string;
+  /** template: built from the run; summarizer: rewritten by learning.summarizer. */
+  narrative_source: "template" | "summarizer";
+  promoted: boolean;
+  created_at: string;
+}
+
+export type AarWrite = Omit<AfterActionReviewRecord, "promoted">;

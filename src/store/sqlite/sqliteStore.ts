@@ -1,6 +1,7 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
-import type { FinishedRunWrite, LoopKind, RunFinish, RunStart } from "../types.js";
+import type { AarWrite, FinishedRunWrite, LoopKind, RunFinish, RunStart } from "../types.js";
+import { aggregateOutcomes, earlierOutcomes, getAar, insertAar, listAars, runsToReview } from "./learningOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
@@ -207,6 +208,24 @@ export class SqliteStore implements GoalOpsStore {
   }
   async fileStateCounts() {
     return fileStateCounts(this.db);
+  }
+  async aggregateOutcomes(window: { since: string; until: string }) {
+    return aggregateOutcomes(this.db, window);
+  }
+  async runsToReview(window: { since: string; until: string }) {
+    return runsToReview(this.db, window);
+  }
+  async earlierOutcomes(goalId: string, before: string, limit: number) {
+    return earlierOutcomes(this.db, goalId, before, limit);
+  }
+  async insertAar(aar: AarWrite) {
+    return this.write(() => insertAar(this.db, aar));
+  }
+  async getAar(id: string) {
+    return getAar(this.db, id);
+  }
+  async listAars(filter: { goalId?: string; limit: number }) {
+    return listAars(this.db, filter);
   }
   async checkpointWal() {
     const [row] = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];

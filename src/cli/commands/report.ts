@@ -1,0 +1,42 @@
+import type { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import type { OutcomeGroup, OutcomeReport } from "../../index.js";
+import { intervalMs } from "../../spec/interval.js";
+import { withJson, withRepo, type RepoOptions } from "../options.js";
+import { withGoalOps } from "../withGoalOps.js";
+
+interface ReportOptions extends RepoOptions {
+  json?: boolean;
+  since?: string;
+}
+
+const percent = (n: number) => `${Math.round(n * 100)}%`;
+
+function groupLine(g: OutcomeGroup, label: string): string {
+  return `${label.padEnd(58)} ${String(g.runs).padStart(7)}  ${percent(g.verified_success_rate).padStart(5)} verified  ${percent(g.failure_rate).padStart(4)} failed/partial  business +${g.improved} =${g.neutral} -${g.degraded} ?${g.unknown}`;
+}
+
+export function formatOutcomes(report: OutcomeReport): string {
+  const out = [`runs started ${report.since} .. ${report.until}`, groupLine(report.totals, "all runs"), "", "by goal type:"];
+  for (const g of report.byGoalType) out.push(groupLine(g, `  ${g.goal_type}`));
+  out.push("", "by goal type, action, failure category:");
+  for (const g of report.byGroup) out.push(groupLine(g, `  ${g.goal_type} / ${g.action ?? "(no action)"} / ${g.failure_category ?? "-"}`));
+  return `${out.join("\n")}\n`;
+}
+
+export function registerReport(program: Command): void {
+  const report = program.command("report").description("reports over the ledger");
+
+  withJson(withRepo(report.command("learning")))
+    .description("outcomes of the runs in a window, by goal type, action and failure category: counts, verified-success rate, business outcomes")
+    .option("--since <interval>", "how far back (7d, 24h, 4w); default: learning.since in goalops.yaml, else 7d")
+    .action(async (options: ReportOptions) => {
+      await withGoalOps(options, async (ops) => {
+        const since = options.since ?? ops.config.spec.learning?.since ?? "7d";
+        const ms = intervalMs(since);
+        if (ms === undefined) throw new UsageError("report.bad_since", `--since ${since}: expected an interval such as 7d, 24h or 4w`);
+        const outcomes = await ops.outcomes.aggregate({ since: new Date(Date.now() - ms) });
+        process.stdout.write(options.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatOutcomes(outcomes));
+      });
+    });
+}

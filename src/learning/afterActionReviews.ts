@@ -1,0 +1,67 @@
+/**
+ * After-action reviews in the ledger: one per run (made again, it returns the first), for every
+ * failed or partial run and for a notable success, or on request for any finished run.
+ */
+import { InvalidInputError } from "../errors.js";
+import { newPrefixedId } from "../ids.js";
+import type { ResolvedConfig } from "../spec/config.js";
+import type { AfterActionReviewRecord, GoalOpsStore, ReviewReason } from "../store/types.js";
+import { draftReview } from "./afterActionReview.js";
+import { summarize } from "./summarizer.js";
+
+export interface CreatedReview {
+  review: AfterActionReviewRecord;
+  /** The run already had a review: this is it, unchanged. */
+  existing: boolean;
+  /** Why the configured summarizer's narrative was not used (the drafted one was). */
+  summarizerError?: string;
+}
+
+export class AfterActionReviews {
+  constructor(
+    private readonly store: GoalOpsStore,
+    private readonly config: Pick<ResolvedConfig, "spec" | "root">,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The review of a finished run: made now, or the one it has. */
+  async create(runId: string, reason?: ReviewReason): Promise<CreatedReview> {
+    const existing = await this.store.getAar(runId);
+    if (existing !== undefined && existing.run_id === runId) return { review: existing, existing: true };
+    const run = await this.store.getRun(runId);
+    if (run === undefined) throw new InvalidInputError("run.not_found", `no run '${runId}'`, { field: "run_id" });
+    if (run.run_state !== "finished") throw new InvalidInputError("aar.run_not_finished", `run ${runId} is ${run.run_state}; a review is made of a finished run`, { field: "run_id" });
+    const goal = await this.store.getGoal(run.goal_id);
+    if (goal === undefined) throw new InvalidInputError("goal.not_found", `run ${runId}'s goal ${run.goal_id} is not in the database`, { field: "goal_id" });
+    const draft = draftReview({
+      aarId: newPrefixedId("aar_"),
+      run,
+      goal,
+      reason: reason ?? (run.local_outcome === "failed" || run.local_outcome === "partial" ? run.local_outcome : "manual"),
+      earlierOutcomes: await this.store.earlierOutcomes(run.goal_id, run.started_at, 20),
+      at: this.now().toISOString(),
+    });
+    const settings = this.config.spec.learning?.summarizer;
+    const summarized = settings === undefined ? { review: draft } : await summarize(draft, settings, this.config.root);
+    const stored = await this.store.insertAar(summarized.review);
+    return { review: stored.aar, existing: stored.existing, ...(summarized.error !== undefined ? { summarizerError: summarized.error } : {}) };
+  }
+
+  /** Reviews every run started in the window that needs one and has none (failed, partial, notable success). */
+  async createDue(window: { since: Date; until?: Date }): Promise<CreatedReview[]> {
+    const candidates = await this.store.runsToReview({ since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString() });
+    const made: CreatedReview[] = [];
+    for (const { run, reason } of candidates) made.push(await this.create(run.run_id, reason));
+    return made;
+  }
+
+  async show(id: string): Promise<AfterActionReviewRecord> {
+    const review = await this.store.getAar(id);
+    if (review === undefined) throw new InvalidInputError("aar.not_found", `no review '${id}' (give an aar_ id or the run's grun_ id)`, { field: "aar_id" });
+    return review;
+  }
+
+  list(filter: { goalId?: string; limit?: number } = {}): Promise<AfterActionReviewRecord[]> {
+    return this.store.listAars({ ...(filter.goalId !== undefined ? { goalId: filter.goalId } : {}), limit: filter.limit ?? 50 });
+  }
+}

@@ -1,0 +1,89 @@
+/** The learning cycle's SQL: outcome aggregation over the ledger, and after-action reviews. */
+import type { AarWrite, AfterActionReviewRecord, OutcomeGroupRow, ReviewCandidate, RunRecord } from "../types.js";
+import { cached, type SqliteDatabase } from "./database.js";
+import { getRun } from "./runOperations.js";
+
+const OUTCOME_COUNTS = `COUNT(*) AS runs,
+  COUNT(*) FILTER (WHERE r.local_outcome = 'succeeded') AS succeeded, COUNT(*) FILTER (WHERE r.local_outcome = 'failed') AS failed,
+  COUNT(*) FILTER (WHERE r.local_outcome = 'partial') AS partial,
+  COUNT(*) FILTER (WHERE r.local_outcome = 'succeeded' AND r.verifier_status = 'passed') AS verified_success,
+  COUNT(*) FILTER (WHERE r.business_outcome = 'improved') AS improved, COUNT(*) FILTER (WHERE r.business_outcome = 'neutral') AS neutral,
+  COUNT(*) FILTER (WHERE r.business_outcome = 'degraded') AS degraded, COUNT(*) FILTER (WHERE r.business_outcome = 'unknown') AS unknown`;
+
+/**
+ * Finished runs started in [since, until), grouped by goal type, action and failure category (a
+ * run with several actions counts once under each; a run without any under a null action), and by
+ * goal type alone.
+ */
+export function aggregateOutcomes(db: SqliteDatabase, window: { since: string; until: string }): { byGroup: OutcomeGroupRow[]; byGoalType: OutcomeGroupRow[] } {
+  const byGroup = cached(db, `SELECT g.goal_type, a.value AS action, r.failure_category, ${OUTCOME_COUNTS}
+      FROM goal_runs r JOIN goal_definitions g ON g.goal_id = r.goal_id LEFT JOIN json_each(r.actions_taken) a
+      WHERE r.run_state = 'finished' AND r.started_at >= ? AND r.started_at < ?
+      GROUP BY g.goal_type, a.value, r.failure_category ORDER BY runs DESC, g.goal_type, a.value, r.failure_category`).all(window.since, window.until) as OutcomeGroupRow[];
+  const byGoalType = cached(db, `SELECT g.goal_type, NULL AS action, NULL AS failure_category, ${OUTCOME_COUNTS}
+      FROM goal_runs r JOIN goal_definitions g ON g.goal_id = r.goal_id
+      WHERE r.run_state = 'finished' AND r.started_at >= ? AND r.started_at < ?
+      GROUP BY g.goal_type ORDER BY runs DESC, g.goal_type`).all(window.since, window.until) as OutcomeGroupRow[];
+  return { byGroup, byGoalType };
+}
+
+/**
+ * Finished runs started in the window that have no review yet and need one: every failed or
+ * partial run, and a notable success (the first success after two or more failures of its goal).
+ */
+export function runsToReview(db: SqliteDatabase, window: { since: string; until: string }): ReviewCandidate[] {
+  const rows = cached(db, `WITH ordered AS (
+        SELECT run_id, goal_id, local_outcome, started_at,
+          LAG(local_outcome, 1) OVER w AS previous1, LAG(local_outcome, 2) OVER w AS previous2
+        FROM goal_runs
+        WHERE run_state = 'finished' AND goal_id IN (SELECT DISTINCT goal_id FROM goal_runs WHERE started_at >= ? AND started_at < ?)
+        WINDOW w AS (PARTITION BY goal_id ORDER BY started_at, run_id))
+      SELECT o.run_id, CASE WHEN o.local_outcome = 'succeeded' THEN 'notable_success' ELSE o.local_outcome END AS reason
+      FROM ordered o
+      WHERE o.started_at >= ? AND o.started_at < ?
+        AND NOT EXISTS (SELECT 1 FROM after_action_reviews v WHERE v.run_id = o.run_id)
+        AND (o.local_outcome IN ('failed', 'partial')
+          OR (o.local_outcome = 'succeeded' AND o.previous1 IN ('failed', 'partial') AND o.previous2 IN ('failed', 'partial')))
+      ORDER BY o.started_at, o.run_id`).all(window.since, window.until, window.since, window.until) as { run_id: string; reason: ReviewCandidate["reason"] }[];
+  return rows.map((r) => ({ run: getRun(db, r.run_id) as RunRecord, reason: r.reason }));
+}
+
+/** The outcomes of a goal's finished runs started before a time, newest first. */
+export function earlierOutcomes(db: SqliteDatabase, goalId: string, before: string, limit: number): string[] {
+  return cached(db, "SELECT local_outcome FROM goal_runs WHERE goal_id = ? AND run_state = 'finished' AND started_at < ? ORDER BY started_at DESC, run_id DESC LIMIT ?", true).all(goalId, before, limit) as string[];
+}
+
+const AAR_JSON = ["what_worked", "what_failed", "lesson_candidates", "recommended_changes", "sustain", "improve"] as const;
+
+function toAar(row: Record<string, unknown> | undefined): AfterActionReviewRecord | undefined {
+  if (row === undefined) return undefined;
+  const aar = { ...row } as Record<string, unknown>;
+  for (const column of AAR_JSON) aar[column] = JSON.parse(aar[column] as string);
+  aar.promoted = aar.promoted === 1;
+  return aar as unknown as AfterActionReviewRecord;
+}
+
+/** Stores a review; a run has one review, so a second one for the same run returns the first. */
+export function insertAar(db: SqliteDatabase, aar: AarWrite): { aar: AfterActionReviewRecord; existing: boolean } {
+  const result = cached(db, `INSERT OR IGNORE INTO after_action_reviews (aar_id, run_id, goal_id, review_reason, what_happened, root_cause, failure_category,
+      root_cause_detail, what_worked, what_failed, lesson_candidates, recommended_changes, intended, actual, difference, sustain, improve, impact,
+      detection, narrative_source, promoted, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`).run(
+    aar.aar_id, aar.run_id, aar.goal_id, aar.review_reason, aar.what_happened, aar.root_cause, aar.failure_category, aar.root_cause_detail,
+    JSON.stringify(aar.what_worked), JSON.stringify(aar.what_failed), JSON.stringify(aar.lesson_candidates), JSON.stringify(aar.recommended_changes),
+    aar.intended, aar.actual, aar.difference, JSON.stringify(aar.sustain), JSON.stringify(aar.improve), aar.impact, aar.detection, aar.narrative_source, aar.created_at,
+  );
+  return { aar: getAar(db, aar.run_id) as AfterActionReviewRecord, existing: result.changes === 0 };
+}
+
+/** A review by its aar_ id or by its run's grun_ id. */
+export function getAar(db: SqliteDatabase, id: string): AfterActionReviewRecord | undefined {
+  return toAar(cached(db, "SELECT * FROM after_action_reviews WHERE aar_id = ? OR run_id = ?").get(id, id) as Record<string, unknown> | undefined);
+}
+
+export function listAars(db: SqliteDatabase, filter: { goalId?: string; limit: number }): AfterActionReviewRecord[] {
+  const rows = (filter.goalId === undefined
+    ? cached(db, "SELECT * FROM after_action_reviews ORDER BY created_at DESC, aar_id DESC LIMIT ?").all(filter.limit)
+    : cached(db, "SELECT * FROM after_action_reviews WHERE goal_id = ? ORDER BY created_at DESC, aar_id DESC LIMIT ?").all(filter.goalId, filter.limit)) as Record<string, unknown>[];
+  return rows.map((r) => toAar(r) as AfterActionReviewRecord);
+}
