@@ -21,6 +21,8 @@ export interface OutcomeReport {
   byGroup: OutcomeGroup[];
 }
 
+const COUNTS = ["runs", "succeeded", "failed", "partial", "verified_success", "improved", "neutral", "degraded", "unknown"] as const;
+
 export class OutcomeAggregator {
   constructor(private readonly store: GoalOpsStore, private readonly now: () => Date = () => new Date()) {}
 
@@ -28,10 +30,8 @@ export class OutcomeAggregator {
     const since = window.since.toISOString();
     const until = (window.until ?? this.now()).toISOString();
     const { byGroup, byGoalType } = await this.store.aggregateOutcomes({ since, until });
-    const totals = byGoalType.reduce<OutcomeGroupRow>(
-      (sum, g) => ({ ...sum, runs: sum.runs + g.runs, succeeded: sum.succeeded + g.succeeded, failed: sum.failed + g.failed, partial: sum.partial + g.partial, verified_success: sum.verified_success + g.verified_success, improved: sum.improved + g.improved, neutral: sum.neutral + g.neutral, degraded: sum.degraded + g.degraded, unknown: sum.unknown + g.unknown }),
-      { goal_type: "*", action: null, failure_category: null, runs: 0, succeeded: 0, failed: 0, partial: 0, verified_success: 0, improved: 0, neutral: 0, degraded: 0, unknown: 0 },
-    );
+    const totals: OutcomeGroupRow = { goal_type: "*", action: null, failure_category: null, runs: 0, succeeded: 0, failed: 0, partial: 0, verified_success: 0, improved: 0, neutral: 0, degraded: 0, unknown: 0 };
+    for (const g of byGoalType) for (const count of COUNTS) totals[count] += g[count];
     return { since, until, totals: withRates(totals), byGoalType: byGoalType.map(withRates), byGroup: byGroup.map(withRates) };
   }
 }

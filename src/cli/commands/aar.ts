@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { UsageError } from "../../errors.js";
 import type { AfterActionReviewRecord } from "../../index.js";
-import { withJson, withRepo, type RepoOptions } from "../options.js";
+import { limitOption, withJson, withRepo, type RepoOptions } from "../options.js";
 import { withGoalOps } from "../withGoalOps.js";
 
 interface AarOptions extends RepoOptions {
@@ -64,8 +63,7 @@ export function registerAar(program: Command): void {
     .option("--goal <goal_id>", "only this goal's reviews")
     .option("--limit <n>", "at most this many", "50")
     .action(async (options: AarOptions) => {
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError("aar.bad_limit", `--limit ${options.limit}: expected a positive whole number`);
+      const limit = limitOption(options.limit, "aar.bad_limit");
       await withGoalOps(options, async (ops) => {
         const reviews = await ops.reviews.list({ ...(options.goal !== undefined ? { goalId: options.goal } : {}), limit });
         if (options.json) process.stdout.write(`${JSON.stringify(reviews, null, 2)}\n`);

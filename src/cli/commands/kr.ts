@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import type { KeyResultSummary } from "../../index.js";
-import { withJson, withRepo, type RepoOptions } from "../options.js";
+import { limitOption, withJson, withRepo, type RepoOptions } from "../options.js";
 import { withGoalOps } from "../withGoalOps.js";
 
 interface KrOptions extends RepoOptions {
@@ -62,8 +62,7 @@ Example:
     .argument("<goal_id>", "the key result's goal id")
     .option("--limit <n>", "at most this many of the latest values", "50")
     .action(async (goalId: string, options: KrOptions) => {
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError("kr.bad_limit", `--limit ${options.limit}: expected a positive whole number`);
+      const limit = limitOption(options.limit, "kr.bad_limit");
       await withGoalOps(options, async (ops) => {
         const history = await ops.keyResults.history(goalId, limit);
         if (options.json) {

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { UsageError } from "../../errors.js";
 import type { RunRecord } from "../../index.js";
-import { withJson, withRepo, type RepoOptions } from "../options.js";
+import { limitOption, withJson, withRepo, type RepoOptions } from "../options.js";
 import { withGoalOps } from "../withGoalOps.js";
 
 interface RunOptions extends RepoOptions {
@@ -95,8 +94,7 @@ export function registerRun(program: Command): void {
     .option("--goal <goal_id>", "only the runs of this goal")
     .option("--limit <n>", "at most this many", "50")
     .action(async (options: RunOptions) => {
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError("run.bad_limit", `--limit ${options.limit}: expected a positive whole number`);
+      const limit = limitOption(options.limit, "run.bad_limit");
       await withGoalOps(options, async (ops) => {
         const runs = await ops.runs.list({ ...(options.goal !== undefined ? { goalId: options.goal } : {}), limit });
         if (options.json) {
