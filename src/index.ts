@@ -18,6 +18,7 @@ import { RunLedger } from "./runs/runLedger.js";
 import { OpenLoops } from "./runs/openLoops.js";
 import { AfterActionReviews } from "./learning/afterActionReviews.js";
 import { OutcomeAggregator } from "./learning/outcomeAggregator.js";
+import { Lessons } from "./learning/lessons.js";
 import { type AgentContext, buildContext } from "./goals/agentContext.js";
 import { buildStatus, type StatusReport } from "./goals/statusReport.js";
 import { openStore } from "./store/openStore.js";
@@ -46,6 +47,8 @@ export interface GoalOps {
   readonly reviews: AfterActionReviews;
   /** The ledger's outcomes grouped by goal type, action and failure category. */
   readonly outcomes: OutcomeAggregator;
+  /** Lessons with their evidence and confidence, and lesson candidates. */
+  readonly lessons: Lessons;
   /** What an agent working on a goal should know; `runId` draws the canary rules of that run. */
   context(goalId: string, options?: { runId?: string; agent?: string }): Promise<AgentContext>;
   /** The goal tree with status, health and progress; recent runs; files that failed the last sync. */
@@ -91,6 +94,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
   let loops: OpenLoops | undefined;
   let reviews: AfterActionReviews | undefined;
   let outcomes: OutcomeAggregator | undefined;
+  let lessons: Lessons | undefined;
   const tracker = (): KeyResultTracker => {
     keyResults ??= new KeyResultTracker(getStore());
     return keyResults;
@@ -119,6 +123,10 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
     get outcomes() {
       outcomes ??= new OutcomeAggregator(getStore());
       return outcomes;
+    },
+    get lessons() {
+      lessons ??= new Lessons(getStore(), config);
+      return lessons;
     },
     context: (goalId, o = {}) => buildContext(getStore(), tracker(), goalId, o),
     status: (o = {}) => buildStatus(getStore(), tracker(), { ...o, stateDir: config.stateDir }),
@@ -156,6 +164,8 @@ export type { AddLoopOptions } from "./runs/openLoops.js";
 export type { CreatedReview } from "./learning/afterActionReviews.js";
 export type { OutcomeGroup, OutcomeReport } from "./learning/outcomeAggregator.js";
 export { FAILURE_TAXONOMY } from "./learning/failureTaxonomy.js";
+export { type LessonDetail, type LessonStanding, confidenceOf } from "./learning/lessons.js";
+export { type LessonCandidateGroup, lessonFingerprint, normaliseLessonText } from "./learning/lessonCandidates.js";
 export { type AgentContext, contextMarkdown } from "./goals/agentContext.js";
 export type { StatusNode, StatusReport } from "./goals/statusReport.js";
 export type { GoalOpsStore, AfterActionReviewRecord, OutcomeGroupRow } from "./store/types.js";

@@ -21,6 +21,7 @@ import { registerStatus } from "./commands/status.js";
 import { registerDaemon } from "./commands/daemon.js";
 import { registerAar } from "./commands/aar.js";
 import { registerReport } from "./commands/report.js";
+import { registerLesson } from "./commands/lesson.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -56,6 +57,7 @@ Examples:
   registerStatus(program);
   registerAar(program);
   registerReport(program);
+  registerLesson(program);
   registerDaemon(program);
   return program;
 }

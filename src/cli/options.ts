@@ -1,6 +1,7 @@
 /** Options shared by commands, as small functions (release-please's habit). */
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
+import { intervalMs } from "../spec/interval.js";
 
 export interface RepoOptions {
   repo?: string;
@@ -19,4 +20,12 @@ export function limitOption(value: string | undefined, code: string): number {
   const limit = Number(value);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(code, `--limit ${value}: expected a positive whole number`);
   return limit;
+}
+
+/** `--since 7d` (default: learning.since in goalops.yaml, else 7d) as the start of the window. */
+export function sinceOption(value: string | undefined, configured: string | undefined, code: string): Date {
+  const since = value ?? configured ?? "7d";
+  const ms = intervalMs(since);
+  if (ms === undefined) throw new UsageError(code, `--since ${since}: expected an interval such as 7d, 24h or 4w`);
+  return new Date(Date.now() - ms);
 }

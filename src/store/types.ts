@@ -340,6 +340,11 @@ export interface GoalOpsStore {
   /** A review by aar_ id or by its run's id. */
   getAar(id: string): Promise<AfterActionReviewRecord | undefined>;
   listAars(filter: { goalId?: string; limit: number }): Promise<AfterActionReviewRecord[]>;
+  /** Finished runs in the window that proposed lessons: the agent's candidates and its review's. */
+  lessonCandidateRows(window: { since: string; until: string }): Promise<LessonCandidateRow[]>;
+  listLessons(options: { includeArchived: boolean }): Promise<LessonRow[]>;
+  /** Runs whose context held a lesson (one lesson, or all), each with its verdict, newest first. */
+  lessonEvidence(lessonId?: string): Promise<LessonEvidenceRow[]>;
   /** Moves the write-ahead log into the database and truncates it, so it stays bounded while readers come and go. */
   checkpointWal(): Promise<{ busy: boolean; walPages: number }>;
   /** Runs SQLite's integrity check; "ok" when the file is sound. */
@@ -405,3 +410,38 @@ export interface AfterActionReviewRecord {
 }
 
 export type AarWrite = Omit<AfterActionReviewRecord, "promoted">;
+
+export interface LessonCandidateRow {
+  run_id: string;
+  goal_type: string;
+  action_type: string;
+  failure_category: string | null;
+  business_outcome: string;
+  metrics_before: string | null;
+  metrics_after: string | null;
+  /** JSON arrays of strings. */
+  agent_candidates: string;
+  review_candidates: string | null;
+}
+
+export interface LessonRow {
+  lesson_id: string;
+  goal_type: string;
+  action_type: string;
+  failure_category: string | null;
+  lesson_text: string;
+  category: string;
+  active: boolean;
+  /** As the file declares it (the prior of the confidence rule). */
+  confidence: number | null;
+  review_by: string | null;
+  source_path: string;
+  archived_at: string | null;
+}
+
+export interface LessonEvidenceRow {
+  lesson_id: string;
+  run_id: string;
+  started_at: string;
+  verdict: "validated" | "contradicted" | "applied";
+}

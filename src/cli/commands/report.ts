@@ -1,8 +1,6 @@
 import type { Command } from "commander";
-import { UsageError } from "../../errors.js";
 import type { OutcomeGroup, OutcomeReport } from "../../index.js";
-import { intervalMs } from "../../spec/interval.js";
-import { withJson, withRepo, type RepoOptions } from "../options.js";
+import { sinceOption, withJson, withRepo, type RepoOptions } from "../options.js";
 import { withGoalOps } from "../withGoalOps.js";
 
 interface ReportOptions extends RepoOptions {
@@ -32,10 +30,8 @@ export function registerReport(program: Command): void {
     .option("--since <interval>", "how far back (7d, 24h, 4w); default: learning.since in goalops.yaml, else 7d")
     .action(async (options: ReportOptions) => {
       await withGoalOps(options, async (ops) => {
-        const since = options.since ?? ops.config.spec.learning?.since ?? "7d";
-        const ms = intervalMs(since);
-        if (ms === undefined) throw new UsageError("report.bad_since", `--since ${since}: expected an interval such as 7d, 24h or 4w`);
-        const outcomes = await ops.outcomes.aggregate({ since: new Date(Date.now() - ms) });
+        const since = sinceOption(options.since, ops.config.spec.learning?.since, "report.bad_since");
+        const outcomes = await ops.outcomes.aggregate({ since });
         process.stdout.write(options.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatOutcomes(outcomes));
       });
     });

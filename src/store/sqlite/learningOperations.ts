@@ -1,5 +1,5 @@
 /** The learning cycle's SQL: outcome aggregation over the ledger, and after-action reviews. */
-import type { AarWrite, AfterActionReviewRecord, OutcomeGroupRow, ReviewCandidate, RunRecord } from "../types.js";
+import type { AarWrite, AfterActionReviewRecord, LessonCandidateRow, LessonEvidenceRow, LessonRow, OutcomeGroupRow, ReviewCandidate, RunRecord } from "../types.js";
 import { cached, type SqliteDatabase } from "./database.js";
 import { getRun } from "./runOperations.js";
 
@@ -86,4 +86,40 @@ export function listAars(db: SqliteDatabase, filter: { goalId?: string; limit: n
     ? cached(db, "SELECT * FROM after_action_reviews ORDER BY created_at DESC, aar_id DESC LIMIT ?").all(filter.limit)
     : cached(db, "SELECT * FROM after_action_reviews WHERE goal_id = ? ORDER BY created_at DESC, aar_id DESC LIMIT ?").all(filter.goalId, filter.limit)) as Record<string, unknown>[];
   return rows.map((r) => toAar(r) as AfterActionReviewRecord);
+}
+
+/** Finished runs in the window that proposed lessons (the agent's own, or their reviews'). */
+export function lessonCandidateRows(db: SqliteDatabase, window: { since: string; until: string }): LessonCandidateRow[] {
+  return cached(db, `SELECT r.run_id, g.goal_type, COALESCE(json_extract(r.actions_taken, '$[0]'), '*') AS action_type, r.failure_category,
+        r.business_outcome, r.metrics_before, r.metrics_after, r.lesson_candidates AS agent_candidates, v.lesson_candidates AS review_candidates
+      FROM goal_runs r JOIN goal_definitions g ON g.goal_id = r.goal_id LEFT JOIN after_action_reviews v ON v.run_id = r.run_id
+      WHERE r.run_state = 'finished' AND r.started_at >= ? AND r.started_at < ?
+        AND (r.lesson_candidates != '[]' OR (v.lesson_candidates IS NOT NULL AND v.lesson_candidates != '[]'))
+      ORDER BY r.started_at, r.run_id`).all(window.since, window.until) as LessonCandidateRow[];
+}
+
+const LESSON_COLUMNS = "lesson_id, goal_type, action_type, failure_category, lesson_text, category, active, confidence, review_by, source_path, archived_at";
+
+export function listLessons(db: SqliteDatabase, options: { includeArchived: boolean }): LessonRow[] {
+  const rows = (options.includeArchived
+    ? cached(db, `SELECT ${LESSON_COLUMNS} FROM lessons ORDER BY lesson_id`).all()
+    : cached(db, `SELECT ${LESSON_COLUMNS} FROM lessons WHERE archived_at IS NULL ORDER BY lesson_id`).all()) as (Omit<LessonRow, "active"> & { active: number })[];
+  return rows.map((r) => ({ ...r, active: r.active === 1 }));
+}
+
+/**
+ * The runs whose context held a lesson, with what each says of it: `validated` (succeeded, not
+ * rejected by its verifier) or `contradicted` (failed or partial, with the lesson's failure
+ * category when it has one); otherwise `applied` only. Newest first.
+ */
+export function lessonEvidence(db: SqliteDatabase, lessonId?: string): LessonEvidenceRow[] {
+  const sql = `SELECT j.value AS lesson_id, r.run_id, r.started_at,
+        CASE WHEN r.local_outcome = 'succeeded' AND COALESCE(r.verifier_status, '') != 'failed' THEN 'validated'
+             WHEN r.local_outcome IN ('failed', 'partial') AND (l.failure_category IS NULL OR r.failure_category = l.failure_category) THEN 'contradicted'
+             ELSE 'applied' END AS verdict
+      FROM goal_runs r, json_each(r.context_lessons) j JOIN lessons l ON l.lesson_id = j.value
+      WHERE r.run_state = 'finished'`;
+  return (lessonId === undefined
+    ? cached(db, `${sql} ORDER BY r.started_at DESC, r.run_id DESC`).all()
+    : cached(db, `${sql} AND j.value = ? ORDER BY r.started_at DESC, r.run_id DESC`).all(lessonId)) as LessonEvidenceRow[];
 }

@@ -1,7 +1,7 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
 import type { AarWrite, FinishedRunWrite, LoopKind, RunFinish, RunStart } from "../types.js";
-import { aggregateOutcomes, earlierOutcomes, getAar, insertAar, listAars, runsToReview } from "./learningOperations.js";
+import { aggregateOutcomes, earlierOutcomes, getAar, insertAar, lessonCandidateRows, lessonEvidence, listAars, listLessons, runsToReview } from "./learningOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
@@ -226,6 +226,15 @@ export class SqliteStore implements GoalOpsStore {
   }
   async listAars(filter: { goalId?: string; limit: number }) {
     return listAars(this.db, filter);
+  }
+  async lessonCandidateRows(window: { since: string; until: string }) {
+    return lessonCandidateRows(this.db, window);
+  }
+  async listLessons(options: { includeArchived: boolean }) {
+    return listLessons(this.db, options);
+  }
+  async lessonEvidence(lessonId?: string) {
+    return lessonEvidence(this.db, lessonId);
   }
   async checkpointWal() {
     const [row] = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];

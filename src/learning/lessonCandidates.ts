@@ -1,0 +1,107 @@
+/**
+ * Lesson candidates (PRD section 11, step 4): the lessons agents and reviews propose, grouped by a
+ * fingerprint so that the same lesson said twice counts twice, and scored frequency x impact.
+ * Pure: candidate sources in, scored groups out.
+ *
+ * - Fingerprint: goal type, action type, failure category and the normalised text (lower case;
+ *   goalops ids, numbers and punctuation removed; spaces collapsed), hashed.
+ * - Frequency: the distinct runs that proposed it (a run proposing it twice, as its agent's note
+ *   and in its review, counts once).
+ * - Impact of a run: 1, plus 1 if its business outcome is known to have moved (improved or
+ *   degraded), plus 0.5 if a key result's value changed during the run. A group's impact is the
+ *   mean over its runs; its score is frequency x impact.
+ * - A group whose score reaches `learning.promote_score` (default 3) is proposed as a lesson.
+ */
+import { createHash } from "node:crypto";
+
+export interface CandidateSource {
+  runId: string;
+  goalType: string;
+  /** The run's first action, or "*" when it recorded none. */
+  actionType: string;
+  failureCategory: string | null;
+  businessOutcome: string;
+  metricsBefore: Record<string, number | null> | null;
+  metricsAfter: Record<string, number | null> | null;
+  /** The agent's own lesson candidates, then its review's. */
+  texts: readonly { text: string; from: "agent" | "review" }[];
+}
+
+export interface LessonCandidateGroup {
+  fingerprint: string;
+  goal_type: string;
+  action_type: string;
+  failure_category: string | null;
+  /** The wording proposed most often (the earliest among equals). */
+  text: string;
+  run_ids: string[];
+  frequency: number;
+  impact: number;
+  score: number;
+  from_agents: number;
+  from_reviews: number;
+  /** The score reached the promotion threshold. */
+  promote: boolean;
+}
+
+const ID_PATTERN = /\b(?:goal|les|rule|grun|aar|loop|lcr)_[0-9a-z]{26}\b/g;
+
+export function normaliseLessonText(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(ID_PATTERN, " ")
+    .replace(/[0-9]+(?:[.,][0-9]+)*/g, "#")
+    .replace(/[^\p{L}#]+/gu, " ")
+    .trim()
+    .replace(/\s+/g, " ");
+}
+
+export function lessonFingerprint(goalType: string, actionType: string, failureCategory: string | null, text: string): string {
+  return createHash("sha256").update(JSON.stringify([goalType, actionType, failureCategory ?? "", normaliseLessonText(text)])).digest("hex").slice(0, 16);
+}
+
+export function runImpact(source: Pick<CandidateSource, "businessOutcome" | "metricsBefore" | "metricsAfter">): number {
+  const business = source.businessOutcome === "improved" || source.businessOutcome === "degraded" ? 1 : 0;
+  const before = source.metricsBefore ?? {};
+  const after = source.metricsAfter ?? {};
+  const moved = Object.keys(after).some((kr) => (before[kr] ?? null) !== (after[kr] ?? null));
+  return 1 + business + (moved ? 0.5 : 0);
+}
+
+export function groupCandidates(sources: readonly CandidateSource[], promoteScore: number): LessonCandidateGroup[] {
+  interface Acc {
+    group: Omit<LessonCandidateGroup, "text" | "frequency" | "impact" | "score" | "promote">;
+    wordings: Map<string, number>;
+    impacts: number[];
+  }
+  const groups = new Map<string, Acc>();
+  for (const source of sources) {
+    const impact = runImpact(source);
+    const seenThisRun = new Set<string>();
+    for (const { text, from } of source.texts) {
+      if (normaliseLessonText(text) === "") continue;
+      const fingerprint = lessonFingerprint(source.goalType, source.actionType, source.failureCategory, text);
+      let acc = groups.get(fingerprint);
+      if (acc === undefined) {
+        acc = { group: { fingerprint, goal_type: source.goalType, action_type: source.actionType, failure_category: source.failureCategory, run_ids: [], from_agents: 0, from_reviews: 0 }, wordings: new Map(), impacts: [] };
+        groups.set(fingerprint, acc);
+      }
+      acc.wordings.set(text.trim(), (acc.wordings.get(text.trim()) ?? 0) + 1);
+      if (from === "agent") acc.group.from_agents++;
+      else acc.group.from_reviews++;
+      if (seenThisRun.has(fingerprint)) continue;
+      seenThisRun.add(fingerprint);
+      acc.group.run_ids.push(source.runId);
+      acc.impacts.push(impact);
+    }
+  }
+  const out: LessonCandidateGroup[] = [];
+  for (const { group, wordings, impacts } of groups.values()) {
+    const frequency = group.run_ids.length;
+    const impact = impacts.reduce((a, b) => a + b, 0) / frequency;
+    const score = frequency * impact;
+    const text = [...wordings].reduce((best, w) => (w[1] > best[1] ? w : best))[0];
+    out.push({ ...group, text, frequency, impact: Math.round(impact * 100) / 100, score: Math.round(score * 100) / 100, promote: score >= promoteScore });
+  }
+  return out.sort((a, b) => b.score - a.score || a.fingerprint.localeCompare(b.fingerprint));
+}

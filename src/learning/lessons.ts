@@ -1,0 +1,100 @@
+/**
+ * Lessons at run time: each lesson file's definition with what the ledger says of it, and the
+ * candidates that could become lessons.
+ *
+ * Evidence: a run whose context held the lesson validates it when it succeeded (and its verifier
+ * did not reject it), and contradicts it when it failed or ended partial (with the lesson's
+ * failure category, when the lesson names one). Every verdict points at its run (lineage).
+ *
+ * Confidence: (validated + 2 x prior) / (validated + contradicted + 2), the prior being the
+ * confidence the file declares (0.5 if none): with no evidence it is the prior; each validation
+ * raises it and each contradiction lowers it, and evidence outweighs the prior as it accumulates.
+ *
+ * Stale: a lesson past its `review_by` date with no validation on or after that date; one
+ * validation re-confirms it.
+ */
+import { InvalidInputError } from "../errors.js";
+import type { ResolvedConfig } from "../spec/config.js";
+import type { GoalOpsStore, LessonEvidenceRow, LessonRow } from "../store/types.js";
+import { type CandidateSource, groupCandidates, type LessonCandidateGroup } from "./lessonCandidates.js";
+
+export interface LessonStanding extends LessonRow {
+  times_applied: number;
+  times_validated: number;
+  times_contradicted: number;
+  /** By the confidence rule above. */
+  current_confidence: number;
+  last_validated_at: string | null;
+  stale: boolean;
+}
+
+export interface LessonDetail extends LessonStanding {
+  /** The runs behind the counts, newest first. */
+  evidence: LessonEvidenceRow[];
+}
+
+export function confidenceOf(validated: number, contradicted: number, prior: number | null): number {
+  return (validated + 2 * (prior ?? 0.5)) / (validated + contradicted + 2);
+}
+
+export class Lessons {
+  constructor(
+    private readonly store: GoalOpsStore,
+    private readonly config: Pick<ResolvedConfig, "spec">,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async list(options: { includeArchived?: boolean } = {}): Promise<LessonStanding[]> {
+    const lessons = await this.store.listLessons({ includeArchived: options.includeArchived ?? false });
+    const byLesson = new Map<string, LessonEvidenceRow[]>();
+    for (const row of await this.store.lessonEvidence()) {
+      const rows = byLesson.get(row.lesson_id);
+      if (rows === undefined) byLesson.set(row.lesson_id, [row]);
+      else rows.push(row);
+    }
+    return lessons.map((l) => this.standing(l, byLesson.get(l.lesson_id) ?? []));
+  }
+
+  async show(lessonId: string): Promise<LessonDetail> {
+    const lesson = (await this.store.listLessons({ includeArchived: true })).find((l) => l.lesson_id === lessonId);
+    if (lesson === undefined) throw new InvalidInputError("lesson.not_found", `no lesson '${lessonId}' in the database; run 'goalops sync' if its file is new`, { field: "lesson_id" });
+    const evidence = await this.store.lessonEvidence(lessonId);
+    return { ...this.standing(lesson, evidence), evidence };
+  }
+
+  /** Lesson candidates of the runs in the window, scored; `promote` marks those at learning.promote_score. */
+  async candidates(window: { since: Date; until?: Date }): Promise<LessonCandidateGroup[]> {
+    const rows = await this.store.lessonCandidateRows({ since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString() });
+    const sources: CandidateSource[] = rows.map((r) => ({
+      runId: r.run_id,
+      goalType: r.goal_type,
+      actionType: r.action_type,
+      failureCategory: r.failure_category,
+      businessOutcome: r.business_outcome,
+      metricsBefore: r.metrics_before === null ? null : (JSON.parse(r.metrics_before) as Record<string, number | null>),
+      metricsAfter: r.metrics_after === null ? null : (JSON.parse(r.metrics_after) as Record<string, number | null>),
+      texts: [
+        ...(JSON.parse(r.agent_candidates) as string[]).map((text) => ({ text, from: "agent" as const })),
+        ...(r.review_candidates === null ? [] : (JSON.parse(r.review_candidates) as string[])).map((text) => ({ text, from: "review" as const })),
+      ],
+    }));
+    return groupCandidates(sources, this.config.spec.learning?.promote_score ?? 3);
+  }
+
+  private standing(lesson: LessonRow, evidence: readonly LessonEvidenceRow[]): LessonStanding {
+    const validated = evidence.filter((e) => e.verdict === "validated");
+    const contradicted = evidence.filter((e) => e.verdict === "contradicted").length;
+    const lastValidated = validated[0]?.started_at ?? null;
+    const today = this.now().toISOString().slice(0, 10);
+    const stale = lesson.review_by !== null && lesson.review_by < today && (lastValidated === null || lastValidated.slice(0, 10) < lesson.review_by);
+    return {
+      ...lesson,
+      times_applied: evidence.length,
+      times_validated: validated.length,
+      times_contradicted: contradicted,
+      current_confidence: Math.round(confidenceOf(validated.length, contradicted, lesson.confidence) * 1000) / 1000,
+      last_validated_at: lastValidated,
+      stale,
+    };
+  }
+}
