@@ -19,6 +19,7 @@ import { OpenLoops } from "./runs/openLoops.js";
 import { AfterActionReviews } from "./learning/afterActionReviews.js";
 import { OutcomeAggregator } from "./learning/outcomeAggregator.js";
 import { Lessons } from "./learning/lessons.js";
+import { Playbook } from "./learning/playbook.js";
 import { type AgentContext, buildContext } from "./goals/agentContext.js";
 import { buildStatus, type StatusReport } from "./goals/statusReport.js";
 import { openStore } from "./store/openStore.js";
@@ -49,6 +50,8 @@ export interface GoalOps {
   readonly outcomes: OutcomeAggregator;
   /** Lessons with their evidence and confidence, and lesson candidates. */
   readonly lessons: Lessons;
+  /** Playbook rules with their evidence and evaluation (promote, roll back, wait). */
+  readonly playbook: Playbook;
   /** What an agent working on a goal should know; `runId` draws the canary rules of that run. */
   context(goalId: string, options?: { runId?: string; agent?: string }): Promise<AgentContext>;
   /** The goal tree with status, health and progress; recent runs; files that failed the last sync. */
@@ -95,6 +98,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
   let reviews: AfterActionReviews | undefined;
   let outcomes: OutcomeAggregator | undefined;
   let lessons: Lessons | undefined;
+  let playbook: Playbook | undefined;
   const tracker = (): KeyResultTracker => {
     keyResults ??= new KeyResultTracker(getStore());
     return keyResults;
@@ -127,6 +131,10 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
     get lessons() {
       lessons ??= new Lessons(getStore(), config);
       return lessons;
+    },
+    get playbook() {
+      playbook ??= new Playbook(getStore(), config);
+      return playbook;
     },
     context: (goalId, o = {}) => buildContext(getStore(), tracker(), goalId, o),
     status: (o = {}) => buildStatus(getStore(), tracker(), { ...o, stateDir: config.stateDir }),
@@ -166,6 +174,8 @@ export type { OutcomeGroup, OutcomeReport } from "./learning/outcomeAggregator.j
 export { FAILURE_TAXONOMY } from "./learning/failureTaxonomy.js";
 export { type LessonDetail, type LessonStanding, confidenceOf } from "./learning/lessons.js";
 export { type LessonCandidateGroup, lessonFingerprint, normaliseLessonText } from "./learning/lessonCandidates.js";
+export type { RuleDetail, RuleStanding } from "./learning/playbook.js";
+export { evaluateRule, type RuleDecision, type RuleEvidence } from "./learning/ruleEvaluation.js";
 export { type AgentContext, contextMarkdown } from "./goals/agentContext.js";
 export type { StatusNode, StatusReport } from "./goals/statusReport.js";
 export type { GoalOpsStore, AfterActionReviewRecord, OutcomeGroupRow } from "./store/types.js";

@@ -54,9 +54,9 @@ describe("goalops context", () => {
   it("draws canary rules per run, the same way the run ledger recorded them", async () => {
     const root = await repo();
     for (let i = 0; i < 4; i++) {
-      const run = await runCliJson<{ run_id: string; context_rules: { rule_id: string }[] }>(["run", "start", IDS.initiative, "--json"], { cwd: root });
+      const run = await runCliJson<{ run_id: string; context_rules: { rule_id: string; in_context: boolean }[] }>(["run", "start", IDS.initiative, "--json"], { cwd: root });
       const { json } = await runCliJson<Context>(["context", "--goal", IDS.initiative, "--run", run.json.run_id, "--json"], { cwd: root });
-      expect(json.rules.map((r) => r.rule_id).sort()).toEqual(run.json.context_rules.map((r) => r.rule_id).sort());
+      expect(json.rules.map((r) => r.rule_id).sort()).toEqual(run.json.context_rules.filter((r) => r.in_context).map((r) => r.rule_id).sort());
       const again = await runCliJson<Context>(["context", "--goal", IDS.initiative, "--run", run.json.run_id, "--json"], { cwd: root });
       expect(again.json.rules).toEqual(json.rules);
     }

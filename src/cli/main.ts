@@ -22,6 +22,7 @@ import { registerDaemon } from "./commands/daemon.js";
 import { registerAar } from "./commands/aar.js";
 import { registerReport } from "./commands/report.js";
 import { registerLesson } from "./commands/lesson.js";
+import { registerPlaybook } from "./commands/playbook.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -58,6 +59,7 @@ Examples:
   registerAar(program);
   registerReport(program);
   registerLesson(program);
+  registerPlaybook(program);
   registerDaemon(program);
   return program;
 }

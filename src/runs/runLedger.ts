@@ -109,7 +109,7 @@ export class RunLedger {
       }
       const checked = checkFinish(run);
       const runId = newPrefixedId("grun_");
-      const { lessons, rules } = selectApplicable(cached.goal.allowed_capabilities, cached.candidates, runId);
+      const { lessons, evaluated } = selectApplicable(cached.goal.allowed_capabilities, cached.candidates, runId);
       const startedAt = run.startedAt ?? now;
       const finishedAt = run.finishedAt ?? now;
       for (const [field, value] of [["started_at", startedAt], ["finished_at", finishedAt]] as const) {
@@ -118,7 +118,7 @@ export class RunLedger {
       writes.push({
         runId, goalId: run.goalId, jobId: run.jobId ?? null, planSummary: run.plan ?? null, idempotencyKey: run.idempotencyKey ?? null,
         metricsBefore: cached.metrics, metricsAfter: cached.metrics, contextLessons: lessons.map((l) => l.lesson_id),
-        contextRules: rules.map((r) => ({ rule_id: r.rule_id, activation_mode: r.activation_mode })), at: new Date(startedAt).toISOString(),
+        contextRules: evaluated, at: new Date(startedAt).toISOString(),
         ...checked, actions: run.actions ?? [], notes: run.notes ?? null, lessonCandidates: run.lessonCandidates ?? [], finishedAt: new Date(finishedAt).toISOString(),
       });
     }
@@ -163,8 +163,8 @@ export class RunLedger {
 
   /** The lessons and rules a run's context holds: the same selection `goalops context --run` shows. */
   private async contextFor(goal: GoalHeader, runId: string) {
-    const { lessons, rules } = selectApplicable(goal.allowed_capabilities, await this.store.contextCandidates(goal.goal_type), runId);
-    return { lessons: lessons.map((l) => l.lesson_id), rules: rules.map((r) => ({ rule_id: r.rule_id, activation_mode: r.activation_mode })) };
+    const { lessons, evaluated } = selectApplicable(goal.allowed_capabilities, await this.store.contextCandidates(goal.goal_type), runId);
+    return { lessons: lessons.map((l) => l.lesson_id), rules: evaluated };
   }
 }
 

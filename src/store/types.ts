@@ -187,7 +187,12 @@ export interface RunRecord {
   notes: string | null;
   lesson_candidates: string[];
   context_lessons: string[];
-  context_rules: { rule_id: string; activation_mode: string }[];
+  /**
+   * Every playbook rule that applied to the run, with its mode and whether it was put in the
+   * context (full, or a drawn canary) or only evaluated (shadow, or a canary not drawn). Runs
+   * recorded before migration 7 have no `in_context`: they listed only rules in the context.
+   */
+  context_rules: ContextRuleEntry[];
   started_at: string;
   finished_at: string | null;
   created_at: string;
@@ -202,7 +207,7 @@ export interface RunStart {
   idempotencyKey: string | null;
   metricsBefore: Record<string, number | null>;
   contextLessons: string[];
-  contextRules: { rule_id: string; activation_mode: string }[];
+  contextRules: ContextRuleEntry[];
   at: string;
 }
 
@@ -345,6 +350,13 @@ export interface GoalOpsStore {
   listLessons(options: { includeArchived: boolean }): Promise<LessonRow[]>;
   /** Runs whose context held a lesson (one lesson, or all), each with its verdict, newest first. */
   lessonEvidence(lessonId?: string): Promise<LessonEvidenceRow[]>;
+  /** Per rule, finished runs since a time that it applied to, in the context or not. */
+  ruleOutcomes(since: string): Promise<RuleOutcomeRow[]>;
+  listRules(options: { includeArchived: boolean }): Promise<RuleRow[]>;
+  /** A rule's mode changes, oldest first. */
+  ruleEvents(ruleId: string): Promise<RuleEventRow[]>;
+  /** Rolls a canary or full rule back to shadow at once, with an audited event; nothing if it is shadow already. */
+  rollbackRule(entry: { ruleId: string; reason: string; evidence: Record<string, unknown>; actor: string; at: string }): Promise<void>;
   /** Moves the write-ahead log into the database and truncates it, so it stays bounded while readers come and go. */
   checkpointWal(): Promise<{ busy: boolean; walPages: number }>;
   /** Runs SQLite's integrity check; "ok" when the file is sound. */
@@ -444,4 +456,49 @@ export interface LessonEvidenceRow {
   run_id: string;
   started_at: string;
   verdict: "validated" | "contradicted" | "applied";
+}
+
+export interface ContextRuleEntry {
+  rule_id: string;
+  activation_mode: string;
+  in_context?: boolean;
+}
+
+export interface RuleOutcomeRow {
+  rule_id: string;
+  /** 1: the rule was in the run's context; 0: only evaluated. */
+  in_context: number;
+  runs: number;
+  verified: number;
+}
+
+export interface RuleRow {
+  rule_id: string;
+  title: string;
+  applies_to_goal_type: string;
+  applies_to_action_type: string;
+  rule_text: string;
+  source_lesson_ids: string[];
+  /** The mode its file declares. */
+  file_mode: "shadow" | "canary" | "full";
+  /** The mode in force: shadow while rolled back, else the file's. */
+  mode: "shadow" | "canary" | "full";
+  canary_share: number | null;
+  rolled_back_at: string | null;
+  rollback_reason: string | null;
+  source_path: string;
+  archived_at: string | null;
+}
+
+export interface RuleEventRow {
+  event_id: number;
+  rule_id: string;
+  from_mode: string | null;
+  to_mode: string;
+  /** file: a file set it; rollback: a regression in the canary. */
+  decision: string;
+  reason: string;
+  evidence: Record<string, unknown>;
+  actor: string;
+  created_at: string;
 }

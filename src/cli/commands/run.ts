@@ -29,7 +29,7 @@ function formatRun(run: RunRecord): string {
   if (run.actions_taken.length > 0) lines.push(`  actions   ${run.actions_taken.join(", ")}`);
   if (run.checkpoint_ref !== null) lines.push(`  checkpoint ${run.checkpoint_ref}`);
   lines.push(`  metrics   before ${JSON.stringify(run.metrics_before)}${run.metrics_after !== null ? `  after ${JSON.stringify(run.metrics_after)}` : ""}`);
-  if (run.context_lessons.length > 0 || run.context_rules.length > 0) lines.push(`  context   lessons ${run.context_lessons.join(", ") || "none"}; rules ${run.context_rules.map((r) => `${r.rule_id} (${r.activation_mode})`).join(", ") || "none"}`);
+  if (run.context_lessons.length > 0 || run.context_rules.length > 0) lines.push(`  context   lessons ${run.context_lessons.join(", ") || "none"}; rules ${run.context_rules.map((r) => `${r.rule_id} (${r.activation_mode}${r.in_context === false ? ", evaluated only" : ""})`).join(", ") || "none"}`);
   if (run.notes !== null) lines.push(`  notes     ${run.notes}`);
   for (const c of run.lesson_candidates) lines.push(`  lesson?   ${c}`);
   return `${lines.join("\n")}\n`;

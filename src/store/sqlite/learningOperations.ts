@@ -1,5 +1,5 @@
 /** The learning cycle's SQL: outcome aggregation over the ledger, and after-action reviews. */
-import type { AarWrite, AfterActionReviewRecord, LessonCandidateRow, LessonEvidenceRow, LessonRow, OutcomeGroupRow, ReviewCandidate, RunRecord } from "../types.js";
+import type { AarWrite, AfterActionReviewRecord, LessonCandidateRow, LessonEvidenceRow, LessonRow, OutcomeGroupRow, ReviewCandidate, RuleEventRow, RuleOutcomeRow, RuleRow, RunRecord } from "../types.js";
 import { cached, type SqliteDatabase } from "./database.js";
 import { getRun } from "./runOperations.js";
 
@@ -122,4 +122,36 @@ export function lessonEvidence(db: SqliteDatabase, lessonId?: string): LessonEvi
   return (lessonId === undefined
     ? cached(db, `${sql} ORDER BY r.started_at DESC, r.run_id DESC`).all()
     : cached(db, `${sql} AND j.value = ? ORDER BY r.started_at DESC, r.run_id DESC`).all(lessonId)) as LessonEvidenceRow[];
+}
+
+/** Finished runs started since a time that each rule applied to, with it in the context and without. */
+export function ruleOutcomes(db: SqliteDatabase, since: string): RuleOutcomeRow[] {
+  return cached(db, `SELECT json_extract(j.value, '$.rule_id') AS rule_id, COALESCE(json_extract(j.value, '$.in_context'), 1) AS in_context,
+        COUNT(*) AS runs, COUNT(*) FILTER (WHERE r.local_outcome = 'succeeded' AND r.verifier_status = 'passed') AS verified
+      FROM goal_runs r, json_each(r.context_rules) j
+      WHERE r.run_state = 'finished' AND r.started_at >= ?
+      GROUP BY 1, 2`).all(since) as RuleOutcomeRow[];
+}
+
+export function listRules(db: SqliteDatabase, options: { includeArchived: boolean }): RuleRow[] {
+  const columns = "rule_id, title, applies_to_goal_type, applies_to_action_type, rule_text, source_lesson_ids, activation_mode AS file_mode, CASE WHEN rolled_back_at IS NULL THEN activation_mode ELSE 'shadow' END AS mode, canary_share, rolled_back_at, rollback_reason, source_path, archived_at";
+  const rows = (options.includeArchived
+    ? cached(db, `SELECT ${columns} FROM playbook_rules ORDER BY rule_id`).all()
+    : cached(db, `SELECT ${columns} FROM playbook_rules WHERE archived_at IS NULL ORDER BY rule_id`).all()) as (Omit<RuleRow, "source_lesson_ids"> & { source_lesson_ids: string })[];
+  return rows.map((r) => ({ ...r, source_lesson_ids: JSON.parse(r.source_lesson_ids) as string[] }));
+}
+
+export function ruleEvents(db: SqliteDatabase, ruleId: string): RuleEventRow[] {
+  const rows = cached(db, "SELECT * FROM rule_mode_events WHERE rule_id = ? ORDER BY event_id").all(ruleId) as (Omit<RuleEventRow, "evidence"> & { evidence: string })[];
+  return rows.map((r) => ({ ...r, evidence: JSON.parse(r.evidence) as Record<string, unknown> }));
+}
+
+/** Rolls a rule back to shadow at once (until its file changes), with an audited event. */
+export function rollbackRule(db: SqliteDatabase, entry: { ruleId: string; reason: string; evidence: Record<string, unknown>; actor: string; at: string }): void {
+  const mode = cached(db, "SELECT CASE WHEN rolled_back_at IS NULL THEN activation_mode ELSE 'shadow' END FROM playbook_rules WHERE rule_id = ?", true).get(entry.ruleId) as string | undefined;
+  if (mode === undefined || mode === "shadow") return;
+  cached(db, "UPDATE playbook_rules SET rolled_back_at = ?, rollback_reason = ?, updated_at = ? WHERE rule_id = ?").run(entry.at, entry.reason, entry.at, entry.ruleId);
+  cached(db, "INSERT INTO rule_mode_events (rule_id, from_mode, to_mode, decision, reason, evidence, actor, created_at) VALUES (?, ?, 'shadow', 'rollback', ?, ?, ?, ?)").run(
+    entry.ruleId, mode, entry.reason, JSON.stringify(entry.evidence), entry.actor, entry.at,
+  );
 }

@@ -102,7 +102,7 @@ export function listRuns(db: SqliteDatabase, filter: { goalId?: string; limit: n
 
 export function contextCandidates(db: SqliteDatabase, goalType: string) {
   const lessons = cached(db, "SELECT lesson_id, action_type, lesson_text, review_by FROM lessons WHERE goal_type = ? AND active = 1 AND archived_at IS NULL ORDER BY lesson_id").all(goalType) as { lesson_id: string; action_type: string; lesson_text: string; review_by: string | null }[];
-  const rules = cached(db, "SELECT rule_id, title, applies_to_action_type, rule_text, activation_mode, canary_share FROM playbook_rules WHERE applies_to_goal_type = ? AND archived_at IS NULL ORDER BY rule_id").all(goalType) as { rule_id: string; title: string; applies_to_action_type: string; rule_text: string; activation_mode: "shadow" | "canary" | "full"; canary_share: number | null }[];
+  const rules = cached(db, "SELECT rule_id, title, applies_to_action_type, rule_text, CASE WHEN rolled_back_at IS NULL THEN activation_mode ELSE 'shadow' END AS activation_mode, canary_share FROM playbook_rules WHERE applies_to_goal_type = ? AND archived_at IS NULL ORDER BY rule_id").all(goalType) as { rule_id: string; title: string; applies_to_action_type: string; rule_text: string; activation_mode: "shadow" | "canary" | "full"; canary_share: number | null }[];
   return { lessons, rules };
 }
 

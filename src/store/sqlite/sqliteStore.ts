@@ -1,7 +1,7 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
 import type { AarWrite, FinishedRunWrite, LoopKind, RunFinish, RunStart } from "../types.js";
-import { aggregateOutcomes, earlierOutcomes, getAar, insertAar, lessonCandidateRows, lessonEvidence, listAars, listLessons, runsToReview } from "./learningOperations.js";
+import { aggregateOutcomes, earlierOutcomes, getAar, insertAar, lessonCandidateRows, lessonEvidence, listAars, listLessons, listRules, rollbackRule, ruleEvents, ruleOutcomes, runsToReview } from "./learningOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
@@ -235,6 +235,19 @@ export class SqliteStore implements GoalOpsStore {
   }
   async lessonEvidence(lessonId?: string) {
     return lessonEvidence(this.db, lessonId);
+  }
+  async ruleOutcomes(since: string) {
+    return ruleOutcomes(this.db, since);
+  }
+  async listRules(options: { includeArchived: boolean }) {
+    return listRules(this.db, options);
+  }
+  async ruleEvents(ruleId: string) {
+    return ruleEvents(this.db, ruleId);
+  }
+  async rollbackRule(entry: { ruleId: string; reason: string; evidence: Record<string, unknown>; actor: string; at: string }) {
+    await this.write(() => rollbackRule(this.db, entry));
+    this.definitionReads.clear(); // the rule's mode in context candidates changed
   }
   async checkpointWal() {
     const [row] = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];

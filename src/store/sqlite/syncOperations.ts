@@ -112,7 +112,11 @@ function statements(db: SqliteDatabase) {
         applies_to_action_type = excluded.applies_to_action_type, rule_text = excluded.rule_text,
         source_lesson_ids = excluded.source_lesson_ids, activation_mode = excluded.activation_mode, canary_share = excluded.canary_share,
         promoted_at = excluded.promoted_at, source_path = excluded.source_path, content_hash = excluded.content_hash,
-        source_commit = excluded.source_commit, spec_json = excluded.spec_json, updated_at = excluded.updated_at, archived_at = NULL`),
+        source_commit = excluded.source_commit, spec_json = excluded.spec_json, updated_at = excluded.updated_at, archived_at = NULL,
+        rolled_back_at = CASE WHEN playbook_rules.content_hash = excluded.content_hash THEN playbook_rules.rolled_back_at ELSE NULL END,
+        rollback_reason = CASE WHEN playbook_rules.content_hash = excluded.content_hash THEN playbook_rules.rollback_reason ELSE NULL END`),
+    ruleMode: db.prepare("SELECT CASE WHEN rolled_back_at IS NULL THEN activation_mode ELSE 'shadow' END FROM playbook_rules WHERE rule_id = ?").pluck(),
+    insertRuleEvent: db.prepare("INSERT INTO rule_mode_events (rule_id, from_mode, to_mode, decision, reason, actor, created_at) VALUES (?, ?, ?, 'file', ?, ?, ?)"),
     archiveGoal: db.prepare("UPDATE goal_definitions SET status = 'archived', archived_at = @at, updated_at = @at WHERE goal_id = @id"),
     archiveLesson: db.prepare("UPDATE lessons SET archived_at = @at, updated_at = @at WHERE lesson_id = @id"),
     archiveRule: db.prepare("UPDATE playbook_rules SET archived_at = @at, updated_at = @at WHERE rule_id = @id"),
@@ -199,7 +203,12 @@ export function applySyncPlan(db: SqliteDatabase, plan: SyncPlanWrite): void {
       } else if (u.kind === "lesson") {
         s.upsertLesson.run(lessonParams(u, commit, at));
       } else {
-        s.upsertRule.run(ruleParams(u, commit, at));
+        // A mode set (or changed) by a file is an audited event, as a rollback is.
+        const before = (s.ruleMode.get(u.id) as string | undefined) ?? null;
+        const params = ruleParams(u, commit, at);
+        s.upsertRule.run(params);
+        const after = s.ruleMode.get(u.id) as string;
+        if (before !== after) s.insertRuleEvent.run(u.id, before, after, `activation_mode '${after}' in ${u.path}`, commit === null ? `git:${u.path}` : `git:${u.path}@${commit}`, at);
       }
     }
     for (const a of plan.archives) {
