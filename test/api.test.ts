@@ -98,6 +98,19 @@ describe("the HTTP API", () => {
     expect(illegal.status).toBe(409);
     expect(illegal.json.error.message).toContain("legal next statuses");
 
+    // Learning: the failed run's review, outcomes, lessons, rules.
+    const review = await d.api("POST", "/v1/aars", { run_id: first.json.run_id });
+    expect(review).toMatchObject({ status: 201, json: { run_id: first.json.run_id, failure_category: "tool_error", existing: false } });
+    expect((await d.api("POST", "/v1/aars", { run_id: first.json.run_id })).status).toBe(200);
+    expect((await d.api("GET", `/v1/aars/${review.json.aar_id}`)).json.run_id).toBe(first.json.run_id);
+    expect((await d.api("GET", `/v1/aars?goal_id=${IDS.kr}`)).json.aars).toHaveLength(1);
+    expect((await d.api("GET", "/v1/reports/learning?since=1d")).json.totals).toMatchObject({ runs: 1, failed: 1 });
+    expect((await d.api("GET", "/v1/reports/learning?since=soon")).json.error).toMatchObject({ code: "request.bad_query", field: "since" });
+    expect((await d.api("GET", "/v1/lessons")).json.lessons.map((l: { lesson_id: string }) => l.lesson_id)).toEqual([IDS.lesson]);
+    expect((await d.api("GET", `/v1/lessons/${IDS.lesson}`)).json.evidence).toEqual([]);
+    expect((await d.api("GET", "/v1/playbook")).json.rules[0]).toMatchObject({ rule_id: IDS.rule, mode: "shadow" });
+    expect((await d.api("GET", `/v1/playbook/${IDS.rule}`)).json.events[0]).toMatchObject({ to_mode: "shadow", decision: "file" });
+
     const sync = (await d.api("GET", "/v1/sync")).json;
     expect(sync).toMatchObject({ invalidFiles: [], recent: [expect.objectContaining({ trigger: "daemon:start" })] });
     expect((await d.api("POST", "/v1/sync", {})).json.outcome).toMatch(/unchanged|applied/);

@@ -6,6 +6,7 @@
 import type { GoalOps } from "../index.js";
 import { contextMarkdown } from "../goals/agentContext.js";
 import { ApiError, field, type Json, queryLimit } from "./request.js";
+import { windowStart } from "../spec/interval.js";
 
 export interface RouteRequest {
   params: string[];
@@ -174,7 +175,30 @@ export const ROUTES: Route[] = [
     field.only(req.body, ["resolution"]);
     return { body: await ops.loops.resolve(param(req, 0), field.string(req.body, "resolution", { max: 5000 })) };
   }),
+
+  route("GET", "/v1/reports/learning", async (ops, _d, req) => ({ body: await ops.outcomes.aggregate({ since: sinceQuery(ops, req) }) })),
+  route("GET", "/v1/aars", async (ops, _d, req) => {
+    const goalId = req.query.get("goal_id");
+    return { body: { aars: await ops.reviews.list({ ...(goalId !== null ? { goalId } : {}), limit: queryLimit(req.query, "limit", 50, 1000) }) } };
+  }),
+  route("GET", "/v1/aars/:aar_id", async (ops, _d, req) => ({ body: await ops.reviews.show(param(req, 0)) })),
+  route("POST", "/v1/aars", async (ops, _d, req) => {
+    field.only(req.body, ["run_id"]);
+    const created = await ops.reviews.create(field.requiredString(req.body, "run_id", 100));
+    return { status: created.existing ? 200 : 201, body: { ...created.review, existing: created.existing, ...(created.summarizerError !== undefined ? { summarizer_error: created.summarizerError } : {}) } };
+  }),
+  route("GET", "/v1/lessons", async (ops, _d, req) => ({ body: { lessons: await ops.lessons.list({ includeArchived: req.query.get("include_archived") === "true" }) } })),
+  route("GET", "/v1/lessons/:lesson_id", async (ops, _d, req) => ({ body: await ops.lessons.show(param(req, 0)) })),
+  route("GET", "/v1/playbook", async (ops, _d, req) => ({ body: { rules: await ops.playbook.list({ since: sinceQuery(ops, req), includeArchived: req.query.get("include_archived") === "true" }) } })),
+  route("GET", "/v1/playbook/:rule_id", async (ops, _d, req) => ({ body: await ops.playbook.show(param(req, 0), { since: sinceQuery(ops, req) }) })),
 ];
+
+/** `?since=7d` (default: learning.since, else 7d) as the start of a window. */
+function sinceQuery(ops: GoalOps, req: RouteRequest): Date {
+  const start = windowStart(req.query.get("since") ?? undefined, ops.config.spec.learning?.since);
+  if (start === undefined) throw new ApiError(400, "request.bad_query", "'since' must be an interval such as 7d, 24h or 4w", "since");
+  return start;
+}
 
 /** The route for a method and path: the route, 404 (no such path) or 405 (path exists, other method). */
 export function matchRoute(method: string, path: string): { route: Route; params: string[] } {

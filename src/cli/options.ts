@@ -1,7 +1,7 @@
 /** Options shared by commands, as small functions (release-please's habit). */
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
-import { intervalMs } from "../spec/interval.js";
+import { windowStart } from "../spec/interval.js";
 
 export interface RepoOptions {
   repo?: string;
@@ -24,8 +24,7 @@ export function limitOption(value: string | undefined, code: string): number {
 
 /** `--since 7d` (default: learning.since in goalops.yaml, else 7d) as the start of the window. */
 export function sinceOption(value: string | undefined, configured: string | undefined, code: string): Date {
-  const since = value ?? configured ?? "7d";
-  const ms = intervalMs(since);
-  if (ms === undefined) throw new UsageError(code, `--since ${since}: expected an interval such as 7d, 24h or 4w`);
-  return new Date(Date.now() - ms);
+  const start = windowStart(value, configured);
+  if (start === undefined) throw new UsageError(code, `--since ${value ?? configured}: expected an interval such as 7d, 24h or 4w`);
+  return start;
 }

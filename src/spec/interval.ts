@@ -6,3 +6,13 @@ export function intervalMs(text: string): number | undefined {
   const match = /^(\d{1,9})(s|m|h|d|w)$/.exec(text);
   return match === null ? undefined : Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
+
+/**
+ * The start of a window reaching back `since` (default: learning.since in goalops.yaml, else 7d)
+ * from `now`, or undefined when `since` is not an interval. The CLI's --since and the API's
+ * ?since= mean the same.
+ */
+export function windowStart(since: string | undefined, configured: string | undefined, now: Date = new Date()): Date | undefined {
+  const ms = intervalMs(since ?? configured ?? "7d");
+  return ms === undefined ? undefined : new Date(now.getTime() - ms);
+}
