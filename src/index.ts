@@ -20,6 +20,7 @@ import { AfterActionReviews } from "./learning/afterActionReviews.js";
 import { OutcomeAggregator } from "./learning/outcomeAggregator.js";
 import { Lessons } from "./learning/lessons.js";
 import { Playbook } from "./learning/playbook.js";
+import { LearningCycle, type LearnOptions, type LearningCycleResult } from "./learning/learningCycle.js";
 import { type AgentContext, buildContext } from "./goals/agentContext.js";
 import { buildStatus, type StatusReport } from "./goals/statusReport.js";
 import { openStore } from "./store/openStore.js";
@@ -52,6 +53,8 @@ export interface GoalOps {
   readonly lessons: Lessons;
   /** Playbook rules with their evidence and evaluation (promote, roll back, wait). */
   readonly playbook: Playbook;
+  /** The learning cycle: reviews, lessons, rules, proposals as files (and a commit on the week's branch). */
+  learn(options: LearnOptions): Promise<LearningCycleResult>;
   /** What an agent working on a goal should know; `runId` draws the canary rules of that run. */
   context(goalId: string, options?: { runId?: string; agent?: string }): Promise<AgentContext>;
   /** The goal tree with status, health and progress; recent runs; files that failed the last sync. */
@@ -103,7 +106,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
     keyResults ??= new KeyResultTracker(getStore());
     return keyResults;
   };
-  return {
+  const ops: GoalOps = {
     config,
     get goals() {
       goals ??= new GoalRegistry(getStore());
@@ -136,6 +139,9 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
       playbook ??= new Playbook(getStore(), config);
       return playbook;
     },
+    learn(o) {
+      return new LearningCycle(getStore(), config, { outcomes: ops.outcomes, reviews: ops.reviews, lessons: ops.lessons, playbook: ops.playbook }).run(o);
+    },
     context: (goalId, o = {}) => buildContext(getStore(), tracker(), goalId, o),
     status: (o = {}) => buildStatus(getStore(), tracker(), { ...o, stateDir: config.stateDir }),
     syncStatus: (o = {}) => syncStatus(getStore(), o),
@@ -156,6 +162,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
       if (options.store === undefined) await store?.close();
     },
   };
+  return ops;
 }
 
 export { GoalOpsError, InvalidInputError, StoreError, UsageError } from "./errors.js";
@@ -175,6 +182,8 @@ export { FAILURE_TAXONOMY } from "./learning/failureTaxonomy.js";
 export { type LessonDetail, type LessonStanding, confidenceOf } from "./learning/lessons.js";
 export { type LessonCandidateGroup, lessonFingerprint, normaliseLessonText } from "./learning/lessonCandidates.js";
 export type { RuleDetail, RuleStanding } from "./learning/playbook.js";
+export type { LearnOptions, LearningCycleResult } from "./learning/learningCycle.js";
+export type { ProposedFile } from "./learning/proposals.js";
 export { evaluateRule, type RuleDecision, type RuleEvidence } from "./learning/ruleEvaluation.js";
 export { type AgentContext, contextMarkdown } from "./goals/agentContext.js";
 export type { StatusNode, StatusReport } from "./goals/statusReport.js";

@@ -23,6 +23,7 @@ import { registerAar } from "./commands/aar.js";
 import { registerReport } from "./commands/report.js";
 import { registerLesson } from "./commands/lesson.js";
 import { registerPlaybook } from "./commands/playbook.js";
+import { registerLearn } from "./commands/learn.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -60,6 +61,7 @@ Examples:
   registerReport(program);
   registerLesson(program);
   registerPlaybook(program);
+  registerLearn(program);
   registerDaemon(program);
   return program;
 }

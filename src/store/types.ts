@@ -357,6 +357,12 @@ export interface GoalOpsStore {
   ruleEvents(ruleId: string): Promise<RuleEventRow[]>;
   /** Rolls a canary or full rule back to shadow at once, with an audited event; nothing if it is shadow already. */
   rollbackRule(entry: { ruleId: string; reason: string; evidence: Record<string, unknown>; actor: string; at: string }): Promise<void>;
+  /**
+   * Runs `work` in a transaction that is rolled back after, whatever happens: a dry run of
+   * operations that write (the learning cycle's --dry-run). For one process at a time (the CLI).
+   */
+  scratch<T>(work: () => Promise<T>): Promise<T>;
+  insertCycleReport(report: { reportId: string; windowStart: string; windowEnd: string; summary: unknown; markdown: string; at: string }): Promise<void>;
   /** Moves the write-ahead log into the database and truncates it, so it stays bounded while readers come and go. */
   checkpointWal(): Promise<{ busy: boolean; walPages: number }>;
   /** Runs SQLite's integrity check; "ok" when the file is sound. */

@@ -249,6 +249,22 @@ export class SqliteStore implements GoalOpsStore {
     await this.write(() => rollbackRule(this.db, entry));
     this.definitionReads.clear(); // the rule's mode in context candidates changed
   }
+  async scratch<T>(work: () => Promise<T>): Promise<T> {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      return await work();
+    } finally {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      this.definitionReads.clear();
+    }
+  }
+  async insertCycleReport(report: { reportId: string; windowStart: string; windowEnd: string; summary: unknown; markdown: string; at: string }) {
+    await this.write(() =>
+      cached(this.db, "INSERT INTO learning_cycle_reports (report_id, window_start, window_end, summary, markdown, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(
+        report.reportId, report.windowStart, report.windowEnd, JSON.stringify(report.summary), report.markdown, report.at,
+      ),
+    );
+  }
   async checkpointWal() {
     const [row] = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];
     return { busy: (row?.busy ?? 0) !== 0, walPages: row?.log ?? 0 };

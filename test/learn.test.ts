@@ -1,0 +1,111 @@
+/**
+ * `goalops learn` end to end on a temp git repository: a dry run writes nothing; --commit puts
+ * validated lesson and rule proposals on the week's branch through a separate worktree, leaving a
+ * dirty working tree, index and branch byte-for-byte as they were; a re-run commits nothing new;
+ * and merged, the lesson reaches agents' context after a sync.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { isoWeek } from "../src/git/proposalBranch.js";
+import { openGoalOps } from "../src/index.js";
+import { runCli, runCliJson } from "./helpers/cli.js";
+import { IDS, validTree } from "./helpers/specs.js";
+import { git, tempRepo } from "./helpers/tempRepo.js";
+
+const LESSON = "Confirm the recipient by name before sending.";
+
+/** Everything of the user's git state a proposal must not touch. */
+function userState(root: string) {
+  return {
+    status: git(root, "status", "--porcelain=v1", "--untracked-files=all"),
+    diff: git(root, "diff"),
+    staged: git(root, "diff", "--cached"),
+    head: git(root, "rev-parse", "HEAD"),
+    branch: git(root, "branch", "--show-current"),
+    stash: git(root, "stash", "list"),
+    objective: readFileSync(join(root, "goals/objective.yaml")),
+    scratch: readFileSync(join(root, "scratch.txt")),
+  };
+}
+
+describe("goalops learn", () => {
+  it("dry-runs, commits proposals on the week's branch without touching the working tree, and closes the loop", async () => {
+    const root = tempRepo({ ...validTree(), ".gitignore": "state/\n", "goalops.yaml": "version: 1\nlearning:\n  promote_score: 2\n" }, { git: true });
+    expect((await runCli(["sync"], { cwd: root })).exitCode).toBe(0);
+    const ops = await openGoalOps({ repo: root });
+    for (let i = 0; i < 2; i++) {
+      const run = await ops.runs.start(IDS.initiative);
+      await ops.runs.finish(run.run_id, { outcome: "failed", failureCategory: "interpretation_error", actions: ["send_message"], lessonCandidates: [LESSON] });
+    }
+    await ops.close();
+
+    // --dry-run: the proposal is printed; no review, no report, no file is written.
+    const dry = await runCli(["learn", "--dry-run", "--since", "1d"], { cwd: root });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain("(dry run: nothing written)");
+    expect(dry.stdout).toContain(`lesson_text: ${LESSON}`);
+    const db = () => new Database(join(root, "state/goalops.db"), { readonly: true });
+    const counts = () => {
+      const d = db();
+      try {
+        return [d.prepare("SELECT COUNT(*) FROM after_action_reviews").pluck().get(), d.prepare("SELECT COUNT(*) FROM learning_cycle_reports").pluck().get()];
+      } finally {
+        d.close();
+      }
+    };
+    expect(counts()).toEqual([0, 0]);
+    expect(git(root, "status", "--porcelain")).toBe("");
+
+    // A dirty working tree: an unstaged edit, a staged edit, an untracked file.
+    writeFileSync(join(root, "goals/objective.yaml"), `${readFileSync(join(root, "goals/objective.yaml"), "utf8")}# local note\n`);
+    writeFileSync(join(root, "playbooks/confirm.yaml"), `${readFileSync(join(root, "playbooks/confirm.yaml"), "utf8")}# staged note\n`);
+    git(root, "add", "playbooks/confirm.yaml");
+    writeFileSync(join(root, "scratch.txt"), "mine\n");
+    const before = userState(root);
+
+    const learned = await runCliJson<{ proposals: { path: string; reason: string; change: string }[]; commit: { branch: string; commit: string; created: boolean } }>(["learn", "--commit", "--since", "1d", "--json"], { cwd: root });
+    expect(learned.exitCode, learned.stderr).toBe(0);
+    const branch = `goalops/learn/${isoWeek(new Date())}`;
+    expect(learned.json.commit).toMatchObject({ branch, created: true, commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(learned.json.proposals.some((p) => p.change === "add" && p.reason.startsWith("new lesson"))).toBe(true);
+    expect(userState(root)).toEqual(before);
+    expect(counts()[0]).toBe(2);
+    expect(counts()[1]).toBe(1);
+
+    // The branch: the proposals, validated by goalops itself in a clone; evidence in the message.
+    const files = git(root, "ls-tree", "-r", "--name-only", branch).split("\n");
+    for (const p of learned.json.proposals) expect(files).toContain(p.path);
+    const message = git(root, "log", "-1", "--format=%B", branch);
+    expect(message).toMatch(/new lesson les_\w+: score \d/);
+    expect(message).toMatch(/grun_\w{26}/);
+    const clone = mkdtempSync(join(tmpdir(), "goalops-clone-"));
+    try {
+      execFileSync("git", ["clone", "-q", "--branch", branch, root, clone]);
+      const validate = await runCli(["validate"], { cwd: clone });
+      expect(validate.exitCode, validate.stdout).toBe(0);
+      // The lesson the failed runs contradicted: its measured confidence, one line added, the rest as it was.
+      const edited = learned.json.proposals.find((p) => p.change === "edit" && p.path === "lessons/ask.yaml");
+      expect(edited?.reason).toBe(`lesson ${IDS.lesson} confidence 0.5 -> 0.25: 0 validated, 2 contradicted of 2 runs`);
+      expect(git(clone, "diff", "HEAD~1", "--", "lessons/ask.yaml").split("\n").filter((l) => /^[-+][^-+]/.test(l))).toEqual(["+confidence: 0.25"]);
+    } finally {
+      rmSync(clone, { recursive: true, force: true });
+    }
+
+    // The same week again: the same files, so nothing new is committed.
+    const again = await runCliJson<{ commit: { commit: string | null; head: string } }>(["learn", "--commit", "--since", "1d", "--json"], { cwd: root });
+    expect(again.json.commit).toMatchObject({ commit: null, head: learned.json.commit.commit });
+    expect(userState(root)).toEqual(before);
+
+    // Merged, synced: the lesson is in the context agents read.
+    git(root, "reset", "-q", "--hard");
+    git(root, "clean", "-fdq", "-e", "state");
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "merge", "-q", "--no-edit", branch);
+    expect((await runCli(["sync"], { cwd: root })).exitCode).toBe(0);
+    const context = await runCli(["context", "--goal", IDS.initiative], { cwd: root });
+    expect(context.stdout).toContain(LESSON);
+  });
+});
