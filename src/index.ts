@@ -9,6 +9,7 @@
  *   await ops.close();
  */
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { findRepoRoot, loadConfig, type ResolvedConfig } from "./spec/config.js";
 import { type FileProblem, problemsOf, validateRepo, type ValidationReport } from "./spec/validateRepo.js";
 import { InvalidInputError } from "./errors.js";
@@ -37,6 +38,8 @@ export interface OpenOptions {
    * between its API and its sync). The caller closes it; `close()` leaves it open.
    */
   store?: GoalOpsStore;
+  /** Use this database file instead of the configured one (a ledger copied in for a CI learning job). */
+  databasePath?: string;
 }
 
 export interface GoalOps {
@@ -87,7 +90,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
   const root = findRepoRoot(options.cwd ?? process.cwd(), options.repo);
   const loaded = loadConfig(root);
   if (!loaded.ok) throw new InvalidConfigError(problemsOf([loaded.file]));
-  const config = loaded.config;
+  const config = options.databasePath === undefined ? loaded.config : { ...loaded.config, databasePath: resolve(options.databasePath) };
   const configFile = loaded.file;
   let store: GoalOpsStore | undefined = options.store;
   const getStore = (): GoalOpsStore => {

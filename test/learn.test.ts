@@ -59,6 +59,10 @@ describe("goalops learn", () => {
     };
     expect(counts()).toEqual([0, 0]);
     expect(git(root, "status", "--porcelain")).toBe("");
+    // --db: another ledger (an empty one here) is what the cycle reads.
+    const elsewhere = await runCli(["learn", "--dry-run", "--since", "1d", "--db", join(root, "state/other.db")], { cwd: root });
+    expect(elsewhere.stdout).toContain("- runs: 0 ");
+    expect(elsewhere.stdout).toContain("None this time.");
 
     // A dirty working tree: an unstaged edit, a staged edit, an untracked file.
     writeFileSync(join(root, "goals/objective.yaml"), `${readFileSync(join(root, "goals/objective.yaml"), "utf8")}# local note\n`);
@@ -107,5 +111,93 @@ describe("goalops learn", () => {
     expect((await runCli(["sync"], { cwd: root })).exitCode).toBe(0);
     const context = await runCli(["context", "--goal", IDS.initiative], { cwd: root });
     expect(context.stdout).toContain(LESSON);
+  });
+});
+
+describe("goalops learn --push --open-pr", () => {
+  it("pushes the week's branch, opens one pull request and updates it, keeps others' commits, and does not re-propose a rejected proposal", async () => {
+    const { createServer } = await import("node:http");
+    interface Pull { number: number; html_url: string; state: string; merged_at: string | null; body: string; title: string; head: string }
+    const pulls: Pull[] = [];
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      let text = "";
+      req.on("data", (c) => (text += c)).on("end", () => {
+        const url = new URL(req.url ?? "/", "http://x");
+        requests.push(`${req.method} ${url.pathname}${url.searchParams.get("state") !== null ? `?state=${url.searchParams.get("state")}` : ""}`);
+        expect(req.headers.authorization).toBe("Bearer test-token");
+        const send = (status: number, body: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
+        if (req.method === "GET") return send(200, pulls.filter((p) => p.state === url.searchParams.get("state") && url.searchParams.get("head") === `acme:${p.head}`));
+        const body = JSON.parse(text) as { title: string; body: string; head?: string };
+        if (req.method === "POST") {
+          const pull = { number: pulls.length + 1, html_url: `https://github.example/acme/agents/pull/${pulls.length + 1}`, state: "open", merged_at: null, body: body.body, title: body.title, head: body.head as string };
+          pulls.push(pull);
+          return send(201, pull);
+        }
+        const pull = pulls.find((p) => url.pathname.endsWith(`/pulls/${p.number}`)) as Pull;
+        Object.assign(pull, { title: body.title, body: body.body });
+        return send(200, pull);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const env = { GITHUB_TOKEN: "test-token", GITHUB_API_URL: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+    try {
+      const root = tempRepo({ ...validTree(), ".gitignore": "state/\n", "goalops.yaml": "version: 1\nlearning:\n  promote_score: 2\ngit:\n  github_repo: acme/agents\n" }, { git: true });
+      const remote = mkdtempSync(join(tmpdir(), "goalops-remote-"));
+      execFileSync("git", ["init", "-q", "--bare", remote]);
+      git(root, "remote", "add", "origin", remote);
+      expect((await runCli(["sync"], { cwd: root })).exitCode).toBe(0);
+      const fail = async (n: number, category: string) => {
+        const ops = await openGoalOps({ repo: root });
+        for (let i = 0; i < n; i++) {
+          const run = await ops.runs.start(IDS.initiative);
+          await ops.runs.finish(run.run_id, { outcome: "failed", failureCategory: category, actions: ["send_message"], lessonCandidates: [LESSON] });
+        }
+        await ops.close();
+      };
+      await fail(2, "interpretation_error");
+      const branch = `goalops/learn/${isoWeek(new Date())}`;
+
+      const first = await runCli(["learn", "--open-pr", "--since", "1d"], { cwd: root, env });
+      expect(first.exitCode, first.stderr).toBe(0);
+      expect(first.stdout).toContain(`pushed ${branch} to origin`);
+      expect(first.stdout).toContain("pull request #1 created: https://github.example/acme/agents/pull/1");
+      expect(requests).toEqual(["GET /repos/acme/agents/pulls?state=open", "GET /repos/acme/agents/pulls?state=closed", "POST /repos/acme/agents/pulls"]);
+      expect(pulls[0]?.body).toContain("goalops-evidence:");
+      expect(git(remote, "rev-parse", `refs/heads/${branch}`)).toBe(git(root, "rev-parse", `refs/heads/${branch}`));
+
+      // Someone pushes a commit of their own to the branch.
+      const other = mkdtempSync(join(tmpdir(), "goalops-other-"));
+      execFileSync("git", ["clone", "-q", "--branch", branch, remote, other]);
+      writeFileSync(join(other, "REVIEW.md"), "looks right\n");
+      git(other, "add", "REVIEW.md");
+      git(other, "commit", "-q", "-m", "reviewer note");
+      git(other, "push", "-q", "origin", branch);
+      const theirs = git(other, "rev-parse", "HEAD").trim();
+
+      // New evidence: the proposal changes, the pull request is updated, not duplicated.
+      await fail(2, "tool_error");
+      requests.length = 0;
+      const second = await runCli(["learn", "--open-pr", "--since", "1d"], { cwd: root, env });
+      expect(second.exitCode, second.stderr).toBe(0);
+      expect(second.stdout).toContain("pull request #1 updated");
+      expect(requests).toEqual(["GET /repos/acme/agents/pulls?state=open", "PATCH /repos/acme/agents/pulls/1"]);
+      expect(pulls).toHaveLength(1);
+      git(remote, "merge-base", "--is-ancestor", theirs, `refs/heads/${branch}`); // throws if their commit was lost
+
+      // Closed unmerged: the same evidence is not proposed again.
+      Object.assign(pulls[0] as Pull, { state: "closed" });
+      requests.length = 0;
+      const third = await runCli(["learn", "--open-pr", "--since", "1d"], { cwd: root, env });
+      expect(third.exitCode, third.stderr).toBe(0);
+      expect(third.stdout).toContain("was closed unmerged; not proposed again until the evidence changes");
+      expect(requests.some((r) => r.startsWith("POST"))).toBe(false);
+      rmSync(other, { recursive: true, force: true });
+      rmSync(remote, { recursive: true, force: true });
+
+      expect((await runCli(["learn", "--open-pr"], { cwd: root, env: { GITHUB_API_URL: env.GITHUB_API_URL } })).stderr).toContain("GITHUB_TOKEN");
+    } finally {
+      server.close();
+    }
   });
 });

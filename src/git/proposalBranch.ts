@@ -60,18 +60,32 @@ export interface CommitResult {
  * Commits `files` (paths relative to the goalops root) on `branch`, made from `baseBranch` (or
  * HEAD when there is no such branch) if it does not exist yet.
  */
-export async function commitOnProposalBranch(root: string, options: { branch: string; baseBranch: string; files: { path: string; text: string }[]; message: string }): Promise<CommitResult> {
+export async function commitOnProposalBranch(root: string, options: { branch: string; baseBranch: string; files: { path: string; text: string }[]; message: string; remote?: string }): Promise<CommitResult> {
   const top = await gitOk(root, ["rev-parse", "--show-toplevel"], "finding the git repository");
   const prefix = relative(top, root);
   const check = await git(root, ["check-ref-format", "--branch", options.branch]);
   if (check.code !== 0) throw new UsageError("git.bad_branch", `'${options.branch}' is not a valid branch name (git.branch_prefix in goalops.yaml)`);
-  const exists = (await git(root, ["rev-parse", "--verify", "--quiet", `refs/heads/${options.branch}`])).code === 0;
+  // With a remote, what others pushed to the branch is the base: their commits are never lost.
+  let remoteHead: string | null = null;
+  if (options.remote !== undefined) {
+    const fetched = await git(root, ["fetch", "--quiet", options.remote, `refs/heads/${options.branch}`]);
+    if (fetched.code === 0) remoteHead = await gitOk(root, ["rev-parse", "FETCH_HEAD"], "reading the fetched branch");
+  }
+  let exists = (await git(root, ["rev-parse", "--verify", "--quiet", `refs/heads/${options.branch}`])).code === 0;
+  if (!exists && remoteHead !== null) {
+    await gitOk(root, ["branch", "--quiet", options.branch, remoteHead], "making the branch from the remote's");
+    exists = true;
+  }
   const baseExists = (await git(root, ["rev-parse", "--verify", "--quiet", `refs/heads/${options.baseBranch}`])).code === 0;
   const worktree = mkdtempSync(join(tmpdir(), "goalops-learn-"));
   rmSync(worktree, { recursive: true, force: true }); // git worktree add wants to create it
   const add = exists ? ["worktree", "add", "--quiet", worktree, options.branch] : ["worktree", "add", "--quiet", "-b", options.branch, worktree, baseExists ? options.baseBranch : "HEAD"];
   await gitOk(root, add, "making a worktree for the proposal");
   try {
+    if (remoteHead !== null) {
+      const merged = await git(worktree, ["merge", "--ff-only", "--quiet", remoteHead]);
+      if (merged.code !== 0) throw new UsageError("git.diverged", `the branch ${options.branch} here and on ${options.remote} have diverged; merge them (git merge ${options.remote}/${options.branch} on that branch) and run again`);
+    }
     for (const f of options.files) writeAtomically(join(worktree, prefix, f.path), f.text);
     const paths = options.files.map((f) => join(prefix, f.path));
     await gitOk(worktree, ["add", "--", ...paths], "staging the proposal");
@@ -89,4 +103,9 @@ export async function commitOnProposalBranch(root: string, options: { branch: st
     rmSync(worktree, { recursive: true, force: true });
     await git(root, ["worktree", "prune"]);
   }
+}
+
+/** Pushes the branch (never forced: a rejected push means someone else pushed; fetch and run again). */
+export async function pushBranch(root: string, remote: string, branch: string): Promise<void> {
+  await gitOk(root, ["push", "--quiet", remote, `refs/heads/${branch}:refs/heads/${branch}`], `pushing ${branch} to ${remote}`);
 }

@@ -15,7 +15,10 @@ import { newPrefixedId } from "../ids.js";
 import type { ResolvedConfig } from "../spec/config.js";
 import { loadSpecFile } from "../spec/specFile.js";
 import type { GoalOpsStore } from "../store/types.js";
-import { commitOnProposalBranch, type CommitResult, isoWeek } from "../git/proposalBranch.js";
+import { commitOnProposalBranch, type CommitResult, isoWeek, pushBranch } from "../git/proposalBranch.js";
+import { openOrUpdatePullRequest, type PullRequestResult } from "../git/githubPullRequest.js";
+import { UsageError } from "../errors.js";
+import { createHash } from "node:crypto";
 import type { AfterActionReviews } from "./afterActionReviews.js";
 import { type LessonCandidateGroup, lessonFingerprint } from "./lessonCandidates.js";
 import type { Lessons } from "./lessons.js";
@@ -28,6 +31,10 @@ export interface LearnOptions {
   dryRun?: boolean;
   /** Commit the proposals on the week's branch (not with dryRun). */
   commit?: boolean;
+  /** Push the branch to git.remote (implies commit). */
+  push?: boolean;
+  /** Open or update its pull request on GitHub (implies push); the token from GITHUB_TOKEN. */
+  openPr?: boolean;
   now?: Date;
 }
 
@@ -43,6 +50,8 @@ export interface LearningCycleResult {
   rejected: { path: string; problems: string[] }[];
   dryRun: boolean;
   commit?: CommitResult;
+  pushed?: { remote: string; branch: string };
+  pullRequest?: PullRequestResult;
   markdown: string;
 }
 
@@ -60,14 +69,34 @@ export class LearningCycle {
     const dryRun = options.dryRun ?? false;
     const cycle = () => this.cycle(options.since, now, dryRun);
     const result = dryRun ? await this.store.scratch(cycle) : await cycle();
-    if (options.commit && !dryRun && result.proposals.length > 0) {
-      const learning = this.config.spec.git;
-      result.commit = await commitOnProposalBranch(this.config.root, {
-        branch: `${learning?.branch_prefix ?? "goalops/learn/"}${isoWeek(now)}`,
-        baseBranch: learning?.base_branch ?? "main",
-        files: result.proposals.map((p) => ({ path: p.path, text: p.text })),
-        message: commitMessage(result, now),
-      });
+    const push = options.push === true || options.openPr === true;
+    if ((options.commit || push) && !dryRun && result.proposals.length > 0) {
+      const git = this.config.spec.git;
+      const remote = git?.remote ?? "origin";
+      const branch = `${git?.branch_prefix ?? "goalops/learn/"}${isoWeek(now)}`;
+      const base = git?.base_branch ?? "main";
+      let token: string | undefined;
+      if (options.openPr) {
+        token = process.env.GITHUB_TOKEN;
+        if (token === undefined || token === "") throw new UsageError("learn.no_token", "--open-pr needs a GitHub token in GITHUB_TOKEN");
+        if (git?.github_repo === undefined) throw new UsageError("learn.no_repo", "--open-pr needs git.github_repo (owner/name) in goalops.yaml");
+      }
+      result.commit = await commitOnProposalBranch(this.config.root, { branch, baseBranch: base, files: result.proposals.map((p) => ({ path: p.path, text: p.text })), message: commitMessage(result, now), ...(push ? { remote } : {}) });
+      if (push) {
+        await pushBranch(this.config.root, remote, branch);
+        result.pushed = { remote, branch };
+      }
+      if (options.openPr && token !== undefined && git?.github_repo !== undefined) {
+        result.pullRequest = await openOrUpdatePullRequest({
+          repo: git.github_repo,
+          branch,
+          base,
+          title: commitMessage(result, now).split("\n")[0] as string,
+          body: result.markdown,
+          evidenceHash: evidenceHash(result.proposals),
+          token,
+        });
+      }
     }
     return result;
   }
@@ -175,4 +204,11 @@ function commitMessage(r: LearningCycleResult, now: Date): string {
     "",
     `Evidence: ${r.totals.runs} runs started ${r.window.since} .. ${r.window.until}, verified success ${pct(r.totals.verified_success_rate)}; cycle report ${r.reportId}.`,
   ].join("\n");
+}
+
+/** What the proposal is, as a hash: the same files, the same hash (a closed pull request's is compared). */
+function evidenceHash(proposals: readonly ProposedFile[]): string {
+  const hash = createHash("sha256");
+  for (const p of [...proposals].sort((a, b) => a.path.localeCompare(b.path))) hash.update(`${p.path}\0${p.text}\0`);
+  return hash.digest("hex").slice(0, 32);
 }
