@@ -12,8 +12,8 @@ export interface ReviewInput {
   run: RunRecord;
   goal: Pick<GoalRecord, "goal_id" | "title" | "goal_type" | "spec">;
   reason: ReviewReason;
-  /** Outcomes of the goal's earlier finished runs, newest first. */
-  earlierOutcomes: readonly string[];
+  /** Failed or partial runs of the goal right before this one (a success after 2 or more is notable). */
+  priorFailures: number;
   at: string;
 }
 
@@ -26,7 +26,7 @@ export function draftReview(input: ReviewInput): AarWrite {
   const actions = run.actions_taken;
   const actionText = actions.length === 0 ? "no actions recorded" : `actions ${actions.join(" -> ")}`;
   const metrics = (goal.spec.success_metrics as string[] | undefined) ?? [];
-  const priorFailures = countLeading(input.earlierOutcomes, isFailure);
+  const priorFailures = input.priorFailures;
 
   const intended = [
     `${goal.goal_type} "${goal.title}" (${goal.goal_id})`,
@@ -88,13 +88,6 @@ export function draftReview(input: ReviewInput): AarWrite {
     narrative_source: "template",
     created_at: input.at,
   };
-}
-
-/** How many of the first outcomes match, from the newest. */
-function countLeading(outcomes: readonly string[], match: (o: string) => boolean): number {
-  let n = 0;
-  while (n < outcomes.length && match(outcomes[n] as string)) n++;
-  return n;
 }
 
 function impactOf(run: RunRecord): string {

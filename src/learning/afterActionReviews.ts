@@ -5,7 +5,7 @@
 import { InvalidInputError } from "../errors.js";
 import { newPrefixedId } from "../ids.js";
 import type { ResolvedConfig } from "../spec/config.js";
-import type { AfterActionReviewRecord, GoalOpsStore, ReviewReason } from "../store/types.js";
+import type { AfterActionReviewRecord, GoalOpsStore, GoalRecord, ReviewReason } from "../store/types.js";
 import { draftReview } from "./afterActionReview.js";
 import { summarize } from "./summarizer.js";
 
@@ -38,7 +38,7 @@ export class AfterActionReviews {
       run,
       goal,
       reason: reason ?? (run.local_outcome === "failed" || run.local_outcome === "partial" ? run.local_outcome : "manual"),
-      earlierOutcomes: await this.store.earlierOutcomes(run.goal_id, run.started_at, 20),
+      priorFailures: leadingFailures(await this.store.earlierOutcomes(run.goal_id, run.started_at, 50)),
       at: this.now().toISOString(),
     });
     const settings = this.config.spec.learning?.summarizer;
@@ -47,11 +47,25 @@ export class AfterActionReviews {
     return { review: stored.aar, existing: stored.existing, ...(summarized.error !== undefined ? { summarizerError: summarized.error } : {}) };
   }
 
-  /** Reviews every run started in the window that needs one and has none (failed, partial, notable success). */
+  /**
+   * Reviews every run started in the window that needs one and has none (failed, partial, notable
+   * success): one query for the runs, drafts in memory, one transaction for the writes.
+   */
   async createDue(window: { since: Date; until?: Date }): Promise<CreatedReview[]> {
     const candidates = await this.store.runsToReview({ since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString() });
+    const goals = new Map<string, GoalRecord | undefined>();
+    const at = this.now().toISOString();
+    const settings = this.config.spec.learning?.summarizer;
     const made: CreatedReview[] = [];
-    for (const { run, reason } of candidates) made.push(await this.create(run.run_id, reason));
+    for (const { run, reason, priorFailures } of candidates) {
+      if (!goals.has(run.goal_id)) goals.set(run.goal_id, await this.store.getGoal(run.goal_id));
+      const goal = goals.get(run.goal_id);
+      if (goal === undefined) continue;
+      const draft = draftReview({ aarId: newPrefixedId("aar_"), run, goal, reason, priorFailures, at });
+      const summarized = settings === undefined ? { review: draft } : await summarize(draft, settings, this.config.root);
+      made.push({ review: { ...summarized.review, promoted: false }, existing: false, ...(summarized.error !== undefined ? { summarizerError: summarized.error } : {}) });
+    }
+    await this.store.insertAars(made.map((m) => m.review));
     return made;
   }
 
@@ -64,4 +78,11 @@ export class AfterActionReviews {
   list(filter: { goalId?: string; limit?: number } = {}): Promise<AfterActionReviewRecord[]> {
     return this.store.listAars({ ...(filter.goalId !== undefined ? { goalId: filter.goalId } : {}), limit: filter.limit ?? 50 });
   }
+}
+
+/** How many outcomes, from the newest, are failures. */
+function leadingFailures(outcomes: readonly string[]): number {
+  let n = 0;
+  while (n < outcomes.length && (outcomes[n] === "failed" || outcomes[n] === "partial")) n++;
+  return n;
 }

@@ -75,12 +75,23 @@ export function groupCandidates(sources: readonly CandidateSource[], promoteScor
     impacts: number[];
   }
   const groups = new Map<string, Acc>();
+  // The same few texts recur across many runs (reviews derive theirs from the taxonomy): hash once.
+  const fingerprints = new Map<string, string | null>();
+  const fingerprintOf = (source: CandidateSource, text: string): string | null => {
+    const key = `${source.goalType}\0${source.actionType}\0${source.failureCategory ?? ""}\0${text}`;
+    let fingerprint = fingerprints.get(key);
+    if (fingerprint === undefined) {
+      fingerprint = normaliseLessonText(text) === "" ? null : lessonFingerprint(source.goalType, source.actionType, source.failureCategory, text);
+      fingerprints.set(key, fingerprint);
+    }
+    return fingerprint;
+  };
   for (const source of sources) {
     const impact = runImpact(source);
     const seenThisRun = new Set<string>();
     for (const { text, from } of source.texts) {
-      if (normaliseLessonText(text) === "") continue;
-      const fingerprint = lessonFingerprint(source.goalType, source.actionType, source.failureCategory, text);
+      const fingerprint = fingerprintOf(source, text);
+      if (fingerprint === null) continue;
       let acc = groups.get(fingerprint);
       if (acc === undefined) {
         acc = { group: { fingerprint, goal_type: source.goalType, action_type: source.actionType, failure_category: source.failureCategory, run_ids: [], from_agents: 0, from_reviews: 0 }, wordings: new Map(), impacts: [] };

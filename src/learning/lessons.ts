@@ -15,7 +15,7 @@
  */
 import { InvalidInputError } from "../errors.js";
 import type { ResolvedConfig } from "../spec/config.js";
-import type { GoalOpsStore, LessonEvidenceRow, LessonRow } from "../store/types.js";
+import type { GoalOpsStore, LessonEvidenceCounts, LessonEvidenceRow, LessonRow } from "../store/types.js";
 import { type CandidateSource, groupCandidates, type LessonCandidateGroup } from "./lessonCandidates.js";
 
 export interface LessonStanding extends LessonRow {
@@ -46,20 +46,17 @@ export class Lessons {
 
   async list(options: { includeArchived?: boolean } = {}): Promise<LessonStanding[]> {
     const lessons = await this.store.listLessons({ includeArchived: options.includeArchived ?? false });
-    const byLesson = new Map<string, LessonEvidenceRow[]>();
-    for (const row of await this.store.lessonEvidence()) {
-      const rows = byLesson.get(row.lesson_id);
-      if (rows === undefined) byLesson.set(row.lesson_id, [row]);
-      else rows.push(row);
-    }
-    return lessons.map((l) => this.standing(l, byLesson.get(l.lesson_id) ?? []));
+    const counts = new Map((await this.store.lessonEvidenceCounts()).map((c) => [c.lesson_id, c]));
+    return lessons.map((l) => this.standing(l, counts.get(l.lesson_id) ?? { lesson_id: l.lesson_id, applied: 0, validated: 0, contradicted: 0, last_validated_at: null }));
   }
 
   async show(lessonId: string): Promise<LessonDetail> {
     const lesson = (await this.store.listLessons({ includeArchived: true })).find((l) => l.lesson_id === lessonId);
     if (lesson === undefined) throw new InvalidInputError("lesson.not_found", `no lesson '${lessonId}' in the database; run 'goalops sync' if its file is new`, { field: "lesson_id" });
     const evidence = await this.store.lessonEvidence(lessonId);
-    return { ...this.standing(lesson, evidence), evidence };
+    const validated = evidence.filter((e) => e.verdict === "validated");
+    const counts = { lesson_id: lessonId, applied: evidence.length, validated: validated.length, contradicted: evidence.filter((e) => e.verdict === "contradicted").length, last_validated_at: validated[0]?.started_at ?? null };
+    return { ...this.standing(lesson, counts), evidence };
   }
 
   /** Lesson candidates of the runs in the window, scored; `promote` marks those at learning.promote_score. */
@@ -81,18 +78,16 @@ export class Lessons {
     return groupCandidates(sources, this.config.spec.learning?.promote_score ?? 3);
   }
 
-  private standing(lesson: LessonRow, evidence: readonly LessonEvidenceRow[]): LessonStanding {
-    const validated = evidence.filter((e) => e.verdict === "validated");
-    const contradicted = evidence.filter((e) => e.verdict === "contradicted").length;
-    const lastValidated = validated[0]?.started_at ?? null;
+  private standing(lesson: LessonRow, counts: LessonEvidenceCounts): LessonStanding {
+    const lastValidated = counts.last_validated_at;
     const today = this.now().toISOString().slice(0, 10);
     const stale = lesson.review_by !== null && lesson.review_by < today && (lastValidated === null || lastValidated.slice(0, 10) < lesson.review_by);
     return {
       ...lesson,
-      times_applied: evidence.length,
-      times_validated: validated.length,
-      times_contradicted: contradicted,
-      current_confidence: Math.round(confidenceOf(validated.length, contradicted, lesson.confidence) * 1000) / 1000,
+      times_applied: counts.applied,
+      times_validated: counts.validated,
+      times_contradicted: counts.contradicted,
+      current_confidence: Math.round(confidenceOf(counts.validated, counts.contradicted, lesson.confidence) * 1000) / 1000,
       last_validated_at: lastValidated,
       stale,
     };

@@ -342,14 +342,18 @@ export interface GoalOpsStore {
   earlierOutcomes(goalId: string, before: string, limit: number): Promise<string[]>;
   /** Stores a review; one per run (a second returns the first, `existing: true`). */
   insertAar(aar: AarWrite): Promise<{ aar: AfterActionReviewRecord; existing: boolean }>;
+  /** Stores many reviews in one transaction; returns how many were new. */
+  insertAars(aars: readonly AarWrite[]): Promise<number>;
   /** A review by aar_ id or by its run's id. */
   getAar(id: string): Promise<AfterActionReviewRecord | undefined>;
   listAars(filter: { goalId?: string; limit: number }): Promise<AfterActionReviewRecord[]>;
   /** Finished runs in the window that proposed lessons: the agent's candidates and its review's. */
   lessonCandidateRows(window: { since: string; until: string }): Promise<LessonCandidateRow[]>;
   listLessons(options: { includeArchived: boolean }): Promise<LessonRow[]>;
-  /** Runs whose context held a lesson (one lesson, or all), each with its verdict, newest first. */
-  lessonEvidence(lessonId?: string): Promise<LessonEvidenceRow[]>;
+  /** Runs whose context held a lesson, each with its verdict, newest first. */
+  lessonEvidence(lessonId: string): Promise<LessonEvidenceRow[]>;
+  /** The verdicts counted per lesson (one pass over the ledger). */
+  lessonEvidenceCounts(): Promise<LessonEvidenceCounts[]>;
   /** Per rule, finished runs since a time that it applied to, in the context or not. */
   ruleOutcomes(since: string): Promise<RuleOutcomeRow[]>;
   listRules(options: { includeArchived: boolean }): Promise<RuleRow[]>;
@@ -393,6 +397,8 @@ export type ReviewReason = "failed" | "partial" | "notable_success" | "manual";
 export interface ReviewCandidate {
   run: RunRecord;
   reason: Exclude<ReviewReason, "manual">;
+  /** Failed or partial runs of the same goal right before this one. */
+  priorFailures: number;
 }
 
 /** An after-action review (PRD section 6) with the four questions of an AAR. */
@@ -507,4 +513,12 @@ export interface RuleEventRow {
   evidence: Record<string, unknown>;
   actor: string;
   created_at: string;
+}
+
+export interface LessonEvidenceCounts {
+  lesson_id: string;
+  applied: number;
+  validated: number;
+  contradicted: number;
+  last_validated_at: string | null;
 }

@@ -1,7 +1,7 @@
 /** The learning cycle's SQL: outcome aggregation over the ledger, and after-action reviews. */
-import type { AarWrite, AfterActionReviewRecord, LessonCandidateRow, LessonEvidenceRow, LessonRow, OutcomeGroupRow, ReviewCandidate, RuleEventRow, RuleOutcomeRow, RuleRow, RunRecord } from "../types.js";
-import { cached, type SqliteDatabase } from "./database.js";
-import { getRun } from "./runOperations.js";
+import type { AarWrite, AfterActionReviewRecord, LessonCandidateRow, LessonEvidenceCounts, LessonEvidenceRow, LessonRow, OutcomeGroupRow, ReviewCandidate, RuleEventRow, RuleOutcomeRow, RuleRow, RunRecord } from "../types.js";
+import { cached, type SqliteDatabase, transaction } from "./database.js";
+import { toRun } from "./runOperations.js";
 
 const OUTCOME_COUNTS = `COUNT(*) AS runs,
   COUNT(*) FILTER (WHERE r.local_outcome = 'succeeded') AS succeeded, COUNT(*) FILTER (WHERE r.local_outcome = 'failed') AS failed,
@@ -29,23 +29,29 @@ export function aggregateOutcomes(db: SqliteDatabase, window: { since: string; u
 
 /**
  * Finished runs started in the window that have no review yet and need one: every failed or
- * partial run, and a notable success (the first success after two or more failures of its goal).
+ * partial run, and a notable success (the first success after two or more failures of its goal),
+ * each with the number of failed or partial runs of its goal right before it. One query.
  */
 export function runsToReview(db: SqliteDatabase, window: { since: string; until: string }): ReviewCandidate[] {
-  const rows = cached(db, `WITH ordered AS (
-        SELECT run_id, goal_id, local_outcome, started_at,
-          LAG(local_outcome, 1) OVER w AS previous1, LAG(local_outcome, 2) OVER w AS previous2
-        FROM goal_runs
-        WHERE run_state = 'finished' AND goal_id IN (SELECT DISTINCT goal_id FROM goal_runs WHERE started_at >= ? AND started_at < ?)
-        WINDOW w AS (PARTITION BY goal_id ORDER BY started_at, run_id))
-      SELECT o.run_id, CASE WHEN o.local_outcome = 'succeeded' THEN 'notable_success' ELSE o.local_outcome END AS reason
-      FROM ordered o
-      WHERE o.started_at >= ? AND o.started_at < ?
-        AND NOT EXISTS (SELECT 1 FROM after_action_reviews v WHERE v.run_id = o.run_id)
-        AND (o.local_outcome IN ('failed', 'partial')
-          OR (o.local_outcome = 'succeeded' AND o.previous1 IN ('failed', 'partial') AND o.previous2 IN ('failed', 'partial')))
-      ORDER BY o.started_at, o.run_id`).all(window.since, window.until, window.since, window.until) as { run_id: string; reason: ReviewCandidate["reason"] }[];
-  return rows.map((r) => ({ run: getRun(db, r.run_id) as RunRecord, reason: r.reason }));
+  const rows = cached(db, `WITH numbered AS (
+        SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.goal_id ORDER BY r.started_at, r.run_id) AS rn
+        FROM goal_runs r
+        WHERE r.run_state = 'finished' AND r.goal_id IN (SELECT DISTINCT goal_id FROM goal_runs WHERE started_at >= ? AND started_at < ?)),
+      streaks AS (
+        SELECT n.*, n.rn - 1 - COALESCE(MAX(CASE WHEN n.local_outcome NOT IN ('failed', 'partial') THEN n.rn END)
+          OVER (PARTITION BY n.goal_id ORDER BY n.rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS prior_failures
+        FROM numbered n)
+      SELECT * FROM streaks s
+      WHERE s.started_at >= ? AND s.started_at < ?
+        AND NOT EXISTS (SELECT 1 FROM after_action_reviews v WHERE v.run_id = s.run_id)
+        AND (s.local_outcome IN ('failed', 'partial') OR (s.local_outcome = 'succeeded' AND s.prior_failures >= 2))
+      ORDER BY s.started_at, s.run_id`).all(window.since, window.until, window.since, window.until) as (Record<string, unknown> & { prior_failures: number })[];
+  return rows.map((row) => {
+    const { rn: _rn, prior_failures, ...columns } = row;
+    const run = toRun(columns) as RunRecord;
+    const reason = run.local_outcome === "succeeded" ? "notable_success" : (run.local_outcome as "failed" | "partial");
+    return { run, reason, priorFailures: prior_failures };
+  });
 }
 
 /** The outcomes of a goal's finished runs started before a time, newest first. */
@@ -63,17 +69,36 @@ function toAar(row: Record<string, unknown> | undefined): AfterActionReviewRecor
   return aar as unknown as AfterActionReviewRecord;
 }
 
+const INSERT_AAR = `INSERT OR IGNORE INTO after_action_reviews (aar_id, run_id, goal_id, review_reason, what_happened, root_cause, failure_category,
+    root_cause_detail, what_worked, what_failed, lesson_candidates, recommended_changes, intended, actual, difference, sustain, improve, impact,
+    detection, narrative_source, promoted, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`;
+
+function insertOne(db: SqliteDatabase, aar: AarWrite): boolean {
+  return (
+    cached(db, INSERT_AAR).run(
+      aar.aar_id, aar.run_id, aar.goal_id, aar.review_reason, aar.what_happened, aar.root_cause, aar.failure_category, aar.root_cause_detail,
+      JSON.stringify(aar.what_worked), JSON.stringify(aar.what_failed), JSON.stringify(aar.lesson_candidates), JSON.stringify(aar.recommended_changes),
+      aar.intended, aar.actual, aar.difference, JSON.stringify(aar.sustain), JSON.stringify(aar.improve), aar.impact, aar.detection, aar.narrative_source, aar.created_at,
+    ).changes === 1
+  );
+}
+
 /** Stores a review; a run has one review, so a second one for the same run returns the first. */
 export function insertAar(db: SqliteDatabase, aar: AarWrite): { aar: AfterActionReviewRecord; existing: boolean } {
-  const result = cached(db, `INSERT OR IGNORE INTO after_action_reviews (aar_id, run_id, goal_id, review_reason, what_happened, root_cause, failure_category,
-      root_cause_detail, what_worked, what_failed, lesson_candidates, recommended_changes, intended, actual, difference, sustain, improve, impact,
-      detection, narrative_source, promoted, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`).run(
-    aar.aar_id, aar.run_id, aar.goal_id, aar.review_reason, aar.what_happened, aar.root_cause, aar.failure_category, aar.root_cause_detail,
-    JSON.stringify(aar.what_worked), JSON.stringify(aar.what_failed), JSON.stringify(aar.lesson_candidates), JSON.stringify(aar.recommended_changes),
-    aar.intended, aar.actual, aar.difference, JSON.stringify(aar.sustain), JSON.stringify(aar.improve), aar.impact, aar.detection, aar.narrative_source, aar.created_at,
-  );
-  return { aar: getAar(db, aar.run_id) as AfterActionReviewRecord, existing: result.changes === 0 };
+  const inserted = insertOne(db, aar);
+  return { aar: getAar(db, aar.run_id) as AfterActionReviewRecord, existing: !inserted };
+}
+
+function insertAarsBody(db: SqliteDatabase, aars: readonly AarWrite[]): number {
+  let inserted = 0;
+  for (const aar of aars) if (insertOne(db, aar)) inserted++;
+  return inserted;
+}
+
+/** Stores many reviews in one transaction (runs that have one already keep it); returns how many were new. */
+export function insertAars(db: SqliteDatabase, aars: readonly AarWrite[]): number {
+  return transaction(db, insertAarsBody).immediate(db, aars);
 }
 
 /** A review by its aar_ id or by its run's grun_ id. */
@@ -107,23 +132,29 @@ export function listLessons(db: SqliteDatabase, options: { includeArchived: bool
   return rows.map((r) => ({ ...r, active: r.active === 1 }));
 }
 
+const VALIDATED = "r.local_outcome = 'succeeded' AND COALESCE(r.verifier_status, '') != 'failed'";
+const CONTRADICTED = "r.local_outcome IN ('failed', 'partial') AND (l.failure_category IS NULL OR r.failure_category = l.failure_category)";
+
 /**
  * The runs whose context held a lesson, with what each says of it: `validated` (succeeded, not
  * rejected by its verifier) or `contradicted` (failed or partial, with the lesson's failure
  * category when it has one); otherwise `applied` only. Newest first.
  */
-export function lessonEvidence(db: SqliteDatabase, lessonId?: string): LessonEvidenceRow[] {
-  const sql = `SELECT j.value AS lesson_id, r.run_id, r.started_at,
-        CASE WHEN r.local_outcome = 'succeeded' AND COALESCE(r.verifier_status, '') != 'failed' THEN 'validated'
-             WHEN r.local_outcome IN ('failed', 'partial') AND (l.failure_category IS NULL OR r.failure_category = l.failure_category) THEN 'contradicted'
-             ELSE 'applied' END AS verdict
+export function lessonEvidence(db: SqliteDatabase, lessonId: string): LessonEvidenceRow[] {
+  return cached(db, `SELECT j.value AS lesson_id, r.run_id, r.started_at,
+        CASE WHEN ${VALIDATED} THEN 'validated' WHEN ${CONTRADICTED} THEN 'contradicted' ELSE 'applied' END AS verdict
       FROM goal_runs r, json_each(r.context_lessons) j JOIN lessons l ON l.lesson_id = j.value
-      WHERE r.run_state = 'finished'`;
-  return (lessonId === undefined
-    ? cached(db, `${sql} ORDER BY r.started_at DESC, r.run_id DESC`).all()
-    : cached(db, `${sql} AND j.value = ? ORDER BY r.started_at DESC, r.run_id DESC`).all(lessonId)) as LessonEvidenceRow[];
+      WHERE r.run_state = 'finished' AND j.value = ? ORDER BY r.started_at DESC, r.run_id DESC`).all(lessonId) as LessonEvidenceRow[];
 }
 
+/** The same verdicts counted per lesson, in one pass over the ledger. */
+export function lessonEvidenceCounts(db: SqliteDatabase): LessonEvidenceCounts[] {
+  return cached(db, `SELECT j.value AS lesson_id, COUNT(*) AS applied, COUNT(*) FILTER (WHERE ${VALIDATED}) AS validated,
+        COUNT(*) FILTER (WHERE ${CONTRADICTED} AND NOT (${VALIDATED})) AS contradicted,
+        MAX(CASE WHEN ${VALIDATED} THEN r.started_at END) AS last_validated_at
+      FROM goal_runs r, json_each(r.context_lessons) j JOIN lessons l ON l.lesson_id = j.value
+      WHERE r.run_state = 'finished' GROUP BY j.value`).all() as LessonEvidenceCounts[];
+}
 /** Finished runs started since a time that each rule applied to, with it in the context and without. */
 export function ruleOutcomes(db: SqliteDatabase, since: string): RuleOutcomeRow[] {
   return cached(db, `SELECT json_extract(j.value, '$.rule_id') AS rule_id, COALESCE(json_extract(j.value, '$.in_context'), 1) AS in_context,

@@ -5,7 +5,7 @@ import { cached, type SqliteDatabase, transaction } from "./database.js";
 
 const JSON_COLUMNS = ["actions_taken", "metrics_before", "metrics_after", "lesson_candidates", "context_lessons", "context_rules"] as const;
 
-function toRun(row: Record<string, unknown> | undefined): RunRecord | undefined {
+export function toRun(row: Record<string, unknown> | undefined): RunRecord | undefined {
   if (row === undefined) return undefined;
   const run = { ...row } as Record<string, unknown>;
   for (const column of JSON_COLUMNS) run[column] = run[column] === null ? null : JSON.parse(run[column] as string);

@@ -1,7 +1,7 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
 import type { AarWrite, FinishedRunWrite, LoopKind, RunFinish, RunStart } from "../types.js";
-import { aggregateOutcomes, earlierOutcomes, getAar, insertAar, lessonCandidateRows, lessonEvidence, listAars, listLessons, listRules, rollbackRule, ruleEvents, ruleOutcomes, runsToReview } from "./learningOperations.js";
+import { aggregateOutcomes, earlierOutcomes, getAar, insertAar, insertAars, lessonCandidateRows, lessonEvidence, lessonEvidenceCounts, listAars, listLessons, listRules, rollbackRule, ruleEvents, ruleOutcomes, runsToReview } from "./learningOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
@@ -221,6 +221,9 @@ export class SqliteStore implements GoalOpsStore {
   async insertAar(aar: AarWrite) {
     return this.write(() => insertAar(this.db, aar));
   }
+  async insertAars(aars: readonly AarWrite[]) {
+    return this.write(() => insertAars(this.db, aars));
+  }
   async getAar(id: string) {
     return getAar(this.db, id);
   }
@@ -233,8 +236,11 @@ export class SqliteStore implements GoalOpsStore {
   async listLessons(options: { includeArchived: boolean }) {
     return listLessons(this.db, options);
   }
-  async lessonEvidence(lessonId?: string) {
+  async lessonEvidence(lessonId: string) {
     return lessonEvidence(this.db, lessonId);
+  }
+  async lessonEvidenceCounts() {
+    return lessonEvidenceCounts(this.db);
   }
   async ruleOutcomes(since: string) {
     return ruleOutcomes(this.db, since);
