@@ -15,7 +15,7 @@ const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /** sfc32: small, fast, good enough for test data, and identical on every platform. */
-function prng(seed) {
+export function prng(seed) {
   let a = 0x9e3779b9;
   let b = 0x243f6a88;
   let c = 0xb7e15162;

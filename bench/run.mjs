@@ -11,11 +11,17 @@
 // edit-to-database latency of single-file edits, API throughput of run start + finish pairs from
 // concurrent keep-alive clients, the daemon's RSS before and after many edits, a clean SIGTERM.
 //
-//   npm run bench                       (builds first; 10,000 files, 5 runs; all three parts)
-//   npm run bench -- --only daemon      (just one part: sync, ledger or daemon)
-//   node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger|daemon] [--json] [--keep]
+// Then the learning part (bench/learning.mjs), in a repository of its own (300 goal files, lessons,
+// playbook rules): `goalops learn --since 7d --json` over ledgers of 100,000 and 1,000,000 finished
+// runs with a realistic failure mix, each run on a fresh copy of the filled database; `goalops
+// report learning` on the largest.
+//
+//   npm run bench                       (builds first; 10,000 files, 5 runs; all four parts)
+//   npm run bench -- --only daemon      (just one part: sync, ledger, daemon or learning)
+//   node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger|daemon|learning] [--json] [--keep]
 //                      [--daemon-edits N] [--daemon-latency-edits N] [--daemon-edit-batch N]
 //                      [--daemon-clients N] [--daemon-seconds N] [--daemon-cpu-prof DIR] [--daemon-trace-gc]
+//                      [--learning-runs N,N,...] [--learning-cpu-prof DIR]
 //
 // --daemon-edits: edits between the two RSS readings (default 10,000; stops at 10 minutes);
 // --daemon-latency-edits: measured single-file edits (default 300); --daemon-edit-batch: files
@@ -23,12 +29,16 @@
 // (default 8) and measured seconds (default 10, after 2 s of warm-up); --daemon-cpu-prof DIR: run
 // the daemon under node --cpu-prof, its .cpuprofile written to DIR when it stops; --daemon-trace-gc:
 // run it with node --trace-gc and report its live heap after major GCs beside the RSS.
+// --learning-runs: the ledger sizes of the learning part (default 100000,1000000; the targets are
+// for those two); --learning-cpu-prof DIR: also run learn once more on the largest ledger under node
+// --cpu-prof (its .cpuprofile written to DIR) and report the top self-time functions.
 //
 // The report (markdown, or JSON with --json) goes to stdout, with the command that produced it;
 // progress goes to stderr.
 // Exit codes: 0 measured (whether or not the targets are met), 1 a check failed (the tree does not
 // validate, a command failed, ajv-cli does not really validate, the daemon did not start, its API
-// answered otherwise than documented, or the runs in its database do not add up), 2 usage error.
+// answered otherwise than documented, the runs in its database do not add up, or the learning cycle
+// did not review and count the runs its ledger holds), 2 usage error.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -38,12 +48,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateTree } from "./generateTree.mjs";
 import { DAEMON_DEFAULTS, daemonMarkdown, measureDaemon } from "./daemon.mjs";
+import { LEARNING_DEFAULTS, learningMarkdown, measureLearning } from "./learning.mjs";
 import { measureLedger } from "./ledger.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const USAGE =
-  "usage: node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger|daemon] [--json] [--keep]\n" +
-  "                          [--daemon-edits N] [--daemon-latency-edits N] [--daemon-edit-batch N] [--daemon-clients N] [--daemon-seconds N] [--daemon-cpu-prof DIR] [--daemon-trace-gc]\n";
+  "usage: node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger|daemon|learning] [--json] [--keep]\n" +
+  "                          [--daemon-edits N] [--daemon-latency-edits N] [--daemon-edit-batch N] [--daemon-clients N] [--daemon-seconds N] [--daemon-cpu-prof DIR] [--daemon-trace-gc]\n" +
+  "                          [--learning-runs N,N,...] [--learning-cpu-prof DIR]\n";
 const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
 const TIME = "/usr/bin/time";
 const require = createRequire(import.meta.url);
@@ -78,6 +90,8 @@ function readOptions() {
         "daemon-seconds": { type: "string", default: String(DAEMON_DEFAULTS.seconds) },
         "daemon-cpu-prof": { type: "string" },
         "daemon-trace-gc": { type: "boolean", default: false },
+        "learning-runs": { type: "string", default: LEARNING_DEFAULTS.sizes.join(",") },
+        "learning-cpu-prof": { type: "string" },
         json: { type: "boolean", default: false },
         keep: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -96,7 +110,7 @@ function readOptions() {
     if (!Number.isInteger(n) || n < 1) usage(`--${name} must be a positive integer, got '${parsed[name]}'`);
     return n;
   };
-  if (parsed.only !== undefined && !["sync", "ledger", "daemon"].includes(parsed.only)) usage(`--only must be sync, ledger or daemon, got '${parsed.only}'`);
+  if (parsed.only !== undefined && !["sync", "ledger", "daemon", "learning"].includes(parsed.only)) usage(`--only must be sync, ledger, daemon or learning, got '${parsed.only}'`);
   const only = parsed.only ?? "all";
   const daemon = {
     edits: positive("daemon-edits"),
@@ -105,6 +119,12 @@ function readOptions() {
     clients: positive("daemon-clients"),
     seconds: positive("daemon-seconds"),
   };
+  const learningRuns = parsed["learning-runs"].split(",").map((part) => {
+    const n = Number(part.trim());
+    if (!Number.isInteger(n) || n < 1) usage(`--learning-runs must be positive integers separated by commas, got '${parsed["learning-runs"]}'`);
+    return n;
+  });
+  if (new Set(learningRuns).size !== learningRuns.length) usage(`--learning-runs lists a size twice: '${parsed["learning-runs"]}'`);
   const daemonNodeArgs = [...(parsed["daemon-cpu-prof"] === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", resolve(parsed["daemon-cpu-prof"])]), ...(parsed["daemon-trace-gc"] ? ["--trace-gc"] : [])];
   return {
     files: positive("files"),
@@ -115,8 +135,11 @@ function readOptions() {
     sync: only === "all" || only === "sync",
     ledger: only === "all" || only === "ledger",
     daemon: only === "all" || only === "daemon",
+    learning: only === "all" || only === "learning",
     daemonSettings: daemon,
     daemonNodeArgs,
+    learningRuns,
+    learningCpuProf: parsed["learning-cpu-prof"] === undefined ? undefined : resolve(parsed["learning-cpu-prof"]),
   };
 }
 
@@ -335,7 +358,7 @@ function markdown(report) {
   out.push("");
   out.push(`command: \`${report.command}\``);
   out.push(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB RAM, ${machine.platform}; node ${machine.node}`);
-  out.push(`tree: ${fmtInt(tree.files)} goal files (${fmtInt(tree.objectives)} objectives, ${fmtInt(tree.keyResults)} key results, ${fmtInt(tree.initiatives)} initiatives, ${fmtInt(tree.dependencies)} dependencies) in ${fmtInt(tree.folders)} folders, ${fmtInt(tree.bytes)} bytes (${(tree.bytes / 1e6).toFixed(1)} MB), ${tree.linesPerFile.toFixed(1)} lines per file; seed ${tree.seed}`);
+  if (tree !== null) out.push(`tree: ${fmtInt(tree.files)} goal files (${fmtInt(tree.objectives)} objectives, ${fmtInt(tree.keyResults)} key results, ${fmtInt(tree.initiatives)} initiatives, ${fmtInt(tree.dependencies)} dependencies) in ${fmtInt(tree.folders)} folders, ${fmtInt(tree.bytes)} bytes (${(tree.bytes / 1e6).toFixed(1)} MB), ${tree.linesPerFile.toFixed(1)} lines per file; seed ${tree.seed}`);
   if (report.parts.sync) out.push(`runs: ${runs} per measurement; wall clock of the whole CLI process (node start-up included); peak RSS from ${HAVE_TIME ? "/usr/bin/time -f %M" : "(unavailable: no /usr/bin/time)"}, met when the max over the runs is within the target`);
   if (report.parts.ledger) out.push("ledger (bench/ledger.mjs): throughput rows are rounds (5 of 1,000 runs one per transaction, 5 of 10 x 1,000 batched; raw rounds interleaved with goalops's, on a VACUUM INTO copy of the same database), median and min (= slowest) round; the % rows are goalops / raw per paired round; CLI rows are whole processes, wall clock.");
   out.push("");
@@ -358,7 +381,12 @@ function markdown(report) {
     out.push(daemonMarkdown(report.daemon).trimEnd());
     out.push("");
   }
-  const missed = [...report.results, ...(report.daemon?.rows ?? [])].filter((r) => r.met === false).map((r) => r.label);
+  if (report.learning) {
+    if (out.at(-1) !== "") out.push("");
+    out.push(learningMarkdown(report.learning).trimEnd());
+    out.push("");
+  }
+  const missed = [...report.results, ...(report.daemon?.rows ?? []), ...(report.learning?.rows ?? [])].filter((r) => r.met === false).map((r) => r.label);
   out.push(missed.length === 0 ? "All targets met." : `Targets missed: ${missed.join("; ")}.`);
   return `${out.join("\n")}\n`;
 }
@@ -470,24 +498,29 @@ async function main() {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    progress(`generating ${fmtInt(options.files)} goal files (seed ${options.seed}) ...`);
-    const genStart = process.hrtime.bigint();
-    const stats = generateTree({ files: options.files, seed: options.seed });
-    tree = stats.dir;
-    progress(`  ${tree}: ${fmtInt(stats.files)} files, ${fmtInt(stats.bytes)} bytes, ${fmtInt(stats.folders)} folders (${(Number(process.hrtime.bigint() - genStart) / 1e9).toFixed(2)} s)`);
+    // The big tree, for the parts that use it (the learning part makes a small repository of its own).
+    let stats = null;
+    if (options.sync || options.ledger || options.daemon) {
+      progress(`generating ${fmtInt(options.files)} goal files (seed ${options.seed}) ...`);
+      const genStart = process.hrtime.bigint();
+      stats = generateTree({ files: options.files, seed: options.seed });
+      tree = stats.dir;
+      progress(`  ${tree}: ${fmtInt(stats.files)} files, ${fmtInt(stats.bytes)} bytes, ${fmtInt(stats.folders)} folders (${(Number(process.hrtime.bigint() - genStart) / 1e9).toFixed(2)} s)`);
 
-    // A goalops repository is a git repository: commit the tree, as a user's would be.
-    const gitStart = process.hrtime.bigint();
-    writeFileSync(join(tree, ".gitignore"), "state/\n");
-    for (const args of [["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=bench", "-c", "user.email=bench@goalops.invalid", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "generated tree"]]) {
-      const g = spawnSync("git", args, { cwd: tree, encoding: "utf8" });
-      if (g.status !== 0) throw new CheckFailed(`git ${args.join(" ")} failed: ${g.stderr}`);
+      // A goalops repository is a git repository: commit the tree, as a user's would be.
+      const gitStart = process.hrtime.bigint();
+      writeFileSync(join(tree, ".gitignore"), "state/\n");
+      for (const args of [["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=bench", "-c", "user.email=bench@goalops.invalid", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "generated tree"]]) {
+        const g = spawnSync("git", args, { cwd: tree, encoding: "utf8" });
+        if (g.status !== 0) throw new CheckFailed(`git ${args.join(" ")} failed: ${g.stderr}`);
+      }
+      progress(`  committed to git (${(Number(process.hrtime.bigint() - gitStart) / 1e9).toFixed(2)} s)`);
     }
-    progress(`  committed to git (${(Number(process.hrtime.bigint() - gitStart) / 1e9).toFixed(2)} s)`);
 
     const m = options.sync ? measureSync(tree, options, ajvScript, scratch) : null;
     const ledgerRows = options.ledger ? await measureLedger({ tree, scratch, goalops, progress, CheckFailed }) : [];
     const daemon = options.daemon ? await measureDaemon({ tree, files: options.files, progress, CheckFailed, env: childEnv(), settings: options.daemonSettings, nodeArgs: options.daemonNodeArgs }) : null;
+    const learning = options.learning ? await measureLearning({ sizes: options.learningRuns, seed: options.seed, scratch, keep: options.keep, runNode, progress, CheckFailed, cpuProfDir: options.learningCpuProf }) : null;
 
     const cpuList = cpus();
     const report = {
@@ -501,7 +534,7 @@ async function main() {
         node: process.version,
         loadAverage: { start: loadAtStart, end: loadavg()[0] },
       },
-      tree: {
+      tree: stats === null ? null : {
         files: stats.files,
         bytes: stats.bytes,
         lines: stats.lines,
@@ -514,7 +547,7 @@ async function main() {
         seed: options.seed,
       },
       runs: options.runs,
-      parts: { sync: options.sync, ledger: options.ledger, daemon: options.daemon },
+      parts: { sync: options.sync, ledger: options.ledger, daemon: options.daemon, learning: options.learning },
       ajv:
         m === null
           ? null
@@ -525,6 +558,7 @@ async function main() {
             },
       results: [...(m === null ? [] : buildResults(m, options.files)), ...ledgerRows],
       daemon,
+      learning,
       benchSeconds: (Date.now() - started) / 1000,
     };
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : markdown(report));
