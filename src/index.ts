@@ -179,7 +179,7 @@ export type { SyncReport, SyncOptions } from "./sync/syncRepo.js";
 export type { SyncStatus, SyncPosition } from "./sync/syncStatus.js";
 export type { FinishedRunInput, FinishRunOptions, StartRunOptions } from "./runs/runLedger.js";
 export type { AddLoopOptions } from "./runs/openLoops.js";
-export type { CreatedReview } from "./learning/afterActionReviews.js";
+export type { CreatedReview, DueReviews } from "./learning/afterActionReviews.js";
 export type { OutcomeGroup, OutcomeReport } from "./learning/outcomeAggregator.js";
 export { FAILURE_TAXONOMY } from "./learning/failureTaxonomy.js";
 export { type LessonDetail, type LessonStanding, confidenceOf } from "./learning/lessons.js";

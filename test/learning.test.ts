@@ -106,18 +106,22 @@ describe("after-action reviews", () => {
       { goalId: IDS.initiative, outcome: "failed", failureCategory: "planning_error", ...at(5) },
       { goalId: IDS.initiative, outcome: "succeeded", ...at(4) }, // one failure before: ordinary
     ]);
-    const made = await ops.reviews.createDue({ since: new Date(Date.now() - 24 * HOUR) });
-    expect(made.map((m) => [m.review.run_id, m.review.review_reason])).toEqual([
-      [ids[0]?.runId, "failed"],
-      [ids[1]?.runId, "partial"],
-      [ids[2]?.runId, "notable_success"],
-      [ids[4]?.runId, "failed"],
-    ]);
-    const notable = made[2]?.review;
+    const due = await ops.reviews.createDue({ since: new Date(Date.now() - 24 * HOUR) });
+    expect(due).toEqual({ made: 4, byReason: { failed: 2, partial: 1, notable_success: 1 }, summarizerErrors: 0 });
+    const reviews = await ops.reviews.list();
+    expect(new Map(reviews.map((r) => [r.run_id, r.review_reason]))).toEqual(
+      new Map([
+        [ids[0]?.runId, "failed"],
+        [ids[1]?.runId, "partial"],
+        [ids[2]?.runId, "notable_success"],
+        [ids[4]?.runId, "failed"],
+      ]),
+    );
+    const notable = reviews.find((r) => r.review_reason === "notable_success");
     expect(notable?.difference).toBe("none this time: it succeeded after 2 failed or partial runs of this goal");
     expect(notable?.recommended_changes).toContain('reuse this run\'s approach for "Accuracy at 95%" (plan: send with a retry)');
     expect(notable?.what_worked).toEqual(["send_message"]);
-    expect(await ops.reviews.createDue({ since: new Date(Date.now() - 24 * HOUR) })).toEqual([]);
+    expect(await ops.reviews.createDue({ since: new Date(Date.now() - 24 * HOUR) })).toEqual({ made: 0, byReason: {}, summarizerErrors: 0 });
     expect(await ops.reviews.list({ goalId: IDS.kr })).toHaveLength(3);
     await ops.close();
 

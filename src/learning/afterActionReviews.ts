@@ -5,7 +5,7 @@
 import { InvalidInputError } from "../errors.js";
 import { newPrefixedId } from "../ids.js";
 import type { ResolvedConfig } from "../spec/config.js";
-import type { AfterActionReviewRecord, GoalOpsStore, GoalRecord, ReviewReason } from "../store/types.js";
+import type { AarWrite, AfterActionReviewRecord, GoalOpsStore, GoalRecord, ReviewReason } from "../store/types.js";
 import { draftReview } from "./afterActionReview.js";
 import { summarize } from "./summarizer.js";
 
@@ -16,6 +16,17 @@ export interface CreatedReview {
   /** Why the configured summarizer's narrative was not used (the drafted one was). */
   summarizerError?: string;
 }
+
+/** What a due-review pass made. */
+export interface DueReviews {
+  made: number;
+  byReason: Partial<Record<ReviewReason, number>>;
+  /** Reviews whose summarizer failed (their drafted narrative was kept). */
+  summarizerErrors: number;
+}
+
+/** Runs reviewed per read and per transaction. */
+const REVIEW_CHUNK = 2_000;
 
 export class AfterActionReviews {
   constructor(
@@ -49,24 +60,34 @@ export class AfterActionReviews {
 
   /**
    * Reviews every run started in the window that needs one and has none (failed, partial, notable
-   * success): one query for the runs, drafts in memory, one transaction for the writes.
+   * success). The candidates come from one query; their runs are read, reviewed and written a
+   * chunk at a time (one transaction each), so memory stays bounded however many there are.
    */
-  async createDue(window: { since: Date; until?: Date }): Promise<CreatedReview[]> {
+  async createDue(window: { since: Date; until?: Date }): Promise<DueReviews> {
     const candidates = await this.store.runsToReview({ since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString() });
     const goals = new Map<string, GoalRecord | undefined>();
     const at = this.now().toISOString();
     const settings = this.config.spec.learning?.summarizer;
-    const made: CreatedReview[] = [];
-    for (const { run, reason, priorFailures } of candidates) {
-      if (!goals.has(run.goal_id)) goals.set(run.goal_id, await this.store.getGoal(run.goal_id));
-      const goal = goals.get(run.goal_id);
-      if (goal === undefined) continue;
-      const draft = draftReview({ aarId: newPrefixedId("aar_"), run, goal, reason, priorFailures, at });
-      const summarized = settings === undefined ? { review: draft } : await summarize(draft, settings, this.config.root);
-      made.push({ review: { ...summarized.review, promoted: false }, existing: false, ...(summarized.error !== undefined ? { summarizerError: summarized.error } : {}) });
+    const due: DueReviews = { made: 0, byReason: {}, summarizerErrors: 0 };
+    for (let start = 0; start < candidates.length; start += REVIEW_CHUNK) {
+      const chunk = candidates.slice(start, start + REVIEW_CHUNK);
+      const runs = new Map((await this.store.runsById(chunk.map((c) => c.runId))).map((r) => [r.run_id, r]));
+      const drafts: AarWrite[] = [];
+      for (const { runId, reason, priorFailures } of chunk) {
+        const run = runs.get(runId);
+        if (run === undefined) continue;
+        if (!goals.has(run.goal_id)) goals.set(run.goal_id, await this.store.getGoal(run.goal_id));
+        const goal = goals.get(run.goal_id);
+        if (goal === undefined) continue;
+        const draft = draftReview({ aarId: newPrefixedId("aar_"), run, goal, reason, priorFailures, at });
+        const summarized = settings === undefined ? { review: draft } : await summarize(draft, settings, this.config.root);
+        if (summarized.error !== undefined) due.summarizerErrors++;
+        drafts.push(summarized.review);
+        due.byReason[reason] = (due.byReason[reason] ?? 0) + 1;
+      }
+      due.made += await this.store.insertAars(drafts);
     }
-    await this.store.insertAars(made.map((m) => m.review));
-    return made;
+    return due;
   }
 
   async show(id: string): Promise<AfterActionReviewRecord> {

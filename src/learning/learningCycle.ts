@@ -42,7 +42,7 @@ export interface LearningCycleResult {
   reportId: string;
   window: { since: string; until: string };
   totals: OutcomeGroup;
-  reviews: { made: number; byReason: Record<string, number> };
+  reviews: { made: number; byReason: Partial<Record<string, number>> };
   promotedCandidates: LessonCandidateGroup[];
   proposals: ProposedFile[];
   rollbacks: { rule_id: string; reason: string }[];
@@ -105,9 +105,7 @@ export class LearningCycle {
     const { outcomes, reviews, lessons, playbook } = this.parts;
     const window = { since, until: now };
     const aggregate = await outcomes.aggregate(window);
-    const made = await reviews.createDue(window);
-    const byReason: Record<string, number> = {};
-    for (const m of made) byReason[m.review.review_reason] = (byReason[m.review.review_reason] ?? 0) + 1;
+    const due = await reviews.createDue(window);
 
     const proposals: ProposedFile[] = [];
     const candidates = await lessons.candidates(window);
@@ -148,7 +146,7 @@ export class LearningCycle {
       reportId: newPrefixedId("lcr_"),
       window: { since: since.toISOString(), until: now.toISOString() },
       totals: aggregate.totals,
-      reviews: { made: made.length, byReason },
+      reviews: { made: due.made, byReason: due.byReason },
       promotedCandidates: promoted,
       proposals: valid,
       rollbacks,

@@ -336,8 +336,10 @@ export interface GoalOpsStore {
   setCleanTreeCommit(marker: string | null): Promise<void>;
   /** Finished runs started in the window, grouped by goal type, action and failure category, and by goal type. */
   aggregateOutcomes(window: { since: string; until: string }): Promise<{ byGroup: OutcomeGroupRow[]; byGoalType: OutcomeGroupRow[] }>;
-  /** Finished runs in the window without a review that need one (failed, partial, notable success). */
-  runsToReview(window: { since: string; until: string }): Promise<ReviewCandidate[]>;
+  /** Finished runs in the window without a review that need one (failed, partial, notable success), oldest first. */
+  runsToReview(window: { since: string; until: string }): Promise<ReviewCandidateRef[]>;
+  /** Whole runs by id. */
+  runsById(runIds: readonly string[]): Promise<RunRecord[]>;
   /** Outcomes of a goal's finished runs started before `before`, newest first. */
   earlierOutcomes(goalId: string, before: string, limit: number): Promise<string[]>;
   /** Stores a review; one per run (a second returns the first, `existing: true`). */
@@ -394,8 +396,8 @@ export interface OutcomeGroupRow {
 
 export type ReviewReason = "failed" | "partial" | "notable_success" | "manual";
 
-export interface ReviewCandidate {
-  run: RunRecord;
+export interface ReviewCandidateRef {
+  runId: string;
   reason: Exclude<ReviewReason, "manual">;
   /** Failed or partial runs of the same goal right before this one. */
   priorFailures: number;

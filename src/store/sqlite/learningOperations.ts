@@ -1,5 +1,5 @@
 /** The learning cycle's SQL: outcome aggregation over the ledger, and after-action reviews. */
-import type { AarWrite, AfterActionReviewRecord, LessonCandidateRow, LessonEvidenceCounts, LessonEvidenceRow, LessonRow, OutcomeGroupRow, ReviewCandidate, RuleEventRow, RuleOutcomeRow, RuleRow, RunRecord } from "../types.js";
+import type { AarWrite, AfterActionReviewRecord, LessonCandidateRow, LessonEvidenceCounts, LessonEvidenceRow, LessonRow, OutcomeGroupRow, ReviewCandidateRef, RuleEventRow, RuleOutcomeRow, RuleRow, RunRecord } from "../types.js";
 import { cached, type SqliteDatabase, transaction } from "./database.js";
 import { toRun } from "./runOperations.js";
 
@@ -30,28 +30,29 @@ export function aggregateOutcomes(db: SqliteDatabase, window: { since: string; u
 /**
  * Finished runs started in the window that have no review yet and need one: every failed or
  * partial run, and a notable success (the first success after two or more failures of its goal),
- * each with the number of failed or partial runs of its goal right before it. One query.
+ * each with the number of failed or partial runs of its goal right before it. The window
+ * functions run over four narrow columns; the whole rows are read later, a chunk at a time.
  */
-export function runsToReview(db: SqliteDatabase, window: { since: string; until: string }): ReviewCandidate[] {
-  const rows = cached(db, `WITH numbered AS (
-        SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.goal_id ORDER BY r.started_at, r.run_id) AS rn
+export function runsToReview(db: SqliteDatabase, window: { since: string; until: string }): ReviewCandidateRef[] {
+  return cached(db, `WITH numbered AS (
+        SELECT r.run_id, r.goal_id, r.started_at, r.local_outcome, ROW_NUMBER() OVER (PARTITION BY r.goal_id ORDER BY r.started_at, r.run_id) AS rn
         FROM goal_runs r
         WHERE r.run_state = 'finished' AND r.goal_id IN (SELECT DISTINCT goal_id FROM goal_runs WHERE started_at >= ? AND started_at < ?)),
       streaks AS (
-        SELECT n.*, n.rn - 1 - COALESCE(MAX(CASE WHEN n.local_outcome NOT IN ('failed', 'partial') THEN n.rn END)
+        SELECT n.run_id, n.started_at, n.local_outcome, n.rn - 1 - COALESCE(MAX(CASE WHEN n.local_outcome NOT IN ('failed', 'partial') THEN n.rn END)
           OVER (PARTITION BY n.goal_id ORDER BY n.rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS prior_failures
         FROM numbered n)
-      SELECT * FROM streaks s
+      SELECT s.run_id AS runId, CASE WHEN s.local_outcome = 'succeeded' THEN 'notable_success' ELSE s.local_outcome END AS reason, s.prior_failures AS priorFailures
+      FROM streaks s
       WHERE s.started_at >= ? AND s.started_at < ?
-        AND NOT EXISTS (SELECT 1 FROM after_action_reviews v WHERE v.run_id = s.run_id)
         AND (s.local_outcome IN ('failed', 'partial') OR (s.local_outcome = 'succeeded' AND s.prior_failures >= 2))
-      ORDER BY s.started_at, s.run_id`).all(window.since, window.until, window.since, window.until) as (Record<string, unknown> & { prior_failures: number })[];
-  return rows.map((row) => {
-    const { rn: _rn, prior_failures, ...columns } = row;
-    const run = toRun(columns) as RunRecord;
-    const reason = run.local_outcome === "succeeded" ? "notable_success" : (run.local_outcome as "failed" | "partial");
-    return { run, reason, priorFailures: prior_failures };
-  });
+        AND NOT EXISTS (SELECT 1 FROM after_action_reviews v WHERE v.run_id = s.run_id)
+      ORDER BY s.started_at, s.run_id`).all(window.since, window.until, window.since, window.until) as ReviewCandidateRef[];
+}
+
+/** Whole runs by id (for a chunk of review candidates), in no particular order. */
+export function runsById(db: SqliteDatabase, runIds: readonly string[]): RunRecord[] {
+  return (cached(db, "SELECT * FROM goal_runs WHERE run_id IN (SELECT value FROM json_each(?))").all(JSON.stringify(runIds)) as Record<string, unknown>[]).map((r) => toRun(r) as RunRecord);
 }
 
 /** The outcomes of a goal's finished runs started before a time, newest first. */

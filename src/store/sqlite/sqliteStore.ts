@@ -1,7 +1,7 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
 import type { AarWrite, FinishedRunWrite, LoopKind, RunFinish, RunStart } from "../types.js";
-import { aggregateOutcomes, earlierOutcomes, getAar, insertAar, insertAars, lessonCandidateRows, lessonEvidence, lessonEvidenceCounts, listAars, listLessons, listRules, rollbackRule, ruleEvents, ruleOutcomes, runsToReview } from "./learningOperations.js";
+import { aggregateOutcomes, earlierOutcomes, getAar, insertAar, insertAars, lessonCandidateRows, lessonEvidence, lessonEvidenceCounts, listAars, listLessons, listRules, rollbackRule, ruleEvents, ruleOutcomes, runsById, runsToReview } from "./learningOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
@@ -214,6 +214,9 @@ export class SqliteStore implements GoalOpsStore {
   }
   async runsToReview(window: { since: string; until: string }) {
     return runsToReview(this.db, window);
+  }
+  async runsById(runIds: readonly string[]) {
+    return runsById(this.db, runIds);
   }
   async earlierOutcomes(goalId: string, before: string, limit: number) {
     return earlierOutcomes(this.db, goalId, before, limit);
