@@ -68,34 +68,30 @@ export function runImpact(source: Pick<CandidateSource, "businessOutcome" | "met
   return 1 + business + (moved ? 0.5 : 0);
 }
 
-export function groupCandidates(sources: readonly CandidateSource[], promoteScore: number): LessonCandidateGroup[] {
-  interface Acc {
-    group: Omit<LessonCandidateGroup, "text" | "frequency" | "impact" | "score" | "promote">;
-    wordings: Map<string, number>;
-    impacts: number[];
-  }
-  const groups = new Map<string, Acc>();
+interface GroupAccumulator {
+  group: Omit<LessonCandidateGroup, "text" | "frequency" | "impact" | "score" | "promote">;
+  wordings: Map<string, number>;
+  impactSum: number;
+}
+
+/** Groups candidate sources one at a time (a million runs need not be in memory at once). */
+export class CandidateGrouper {
+  private readonly groups = new Map<string, GroupAccumulator>();
   // The same few texts recur across many runs (reviews derive theirs from the taxonomy): hash once.
-  const fingerprints = new Map<string, string | null>();
-  const fingerprintOf = (source: CandidateSource, text: string): string | null => {
-    const key = `${source.goalType}\0${source.actionType}\0${source.failureCategory ?? ""}\0${text}`;
-    let fingerprint = fingerprints.get(key);
-    if (fingerprint === undefined) {
-      fingerprint = normaliseLessonText(text) === "" ? null : lessonFingerprint(source.goalType, source.actionType, source.failureCategory, text);
-      fingerprints.set(key, fingerprint);
-    }
-    return fingerprint;
-  };
-  for (const source of sources) {
+  private readonly fingerprints = new Map<string, string | null>();
+
+  constructor(private readonly promoteScore: number) {}
+
+  add(source: CandidateSource): void {
     const impact = runImpact(source);
     const seenThisRun = new Set<string>();
     for (const { text, from } of source.texts) {
-      const fingerprint = fingerprintOf(source, text);
+      const fingerprint = this.fingerprintOf(source, text);
       if (fingerprint === null) continue;
-      let acc = groups.get(fingerprint);
+      let acc = this.groups.get(fingerprint);
       if (acc === undefined) {
-        acc = { group: { fingerprint, goal_type: source.goalType, action_type: source.actionType, failure_category: source.failureCategory, run_ids: [], from_agents: 0, from_reviews: 0 }, wordings: new Map(), impacts: [] };
-        groups.set(fingerprint, acc);
+        acc = { group: { fingerprint, goal_type: source.goalType, action_type: source.actionType, failure_category: source.failureCategory, run_ids: [], from_agents: 0, from_reviews: 0 }, wordings: new Map(), impactSum: 0 };
+        this.groups.set(fingerprint, acc);
       }
       acc.wordings.set(text.trim(), (acc.wordings.get(text.trim()) ?? 0) + 1);
       if (from === "agent") acc.group.from_agents++;
@@ -103,16 +99,36 @@ export function groupCandidates(sources: readonly CandidateSource[], promoteScor
       if (seenThisRun.has(fingerprint)) continue;
       seenThisRun.add(fingerprint);
       acc.group.run_ids.push(source.runId);
-      acc.impacts.push(impact);
+      acc.impactSum += impact;
     }
   }
-  const out: LessonCandidateGroup[] = [];
-  for (const { group, wordings, impacts } of groups.values()) {
-    const frequency = group.run_ids.length;
-    const impact = impacts.reduce((a, b) => a + b, 0) / frequency;
-    const score = frequency * impact;
-    const text = [...wordings].reduce((best, w) => (w[1] > best[1] ? w : best))[0];
-    out.push({ ...group, text, frequency, impact: Math.round(impact * 100) / 100, score: Math.round(score * 100) / 100, promote: score >= promoteScore });
+
+  /** The groups, highest score first; `promote` marks those at the threshold. */
+  result(): LessonCandidateGroup[] {
+    const out: LessonCandidateGroup[] = [];
+    for (const { group, wordings, impactSum } of this.groups.values()) {
+      const frequency = group.run_ids.length;
+      const impact = impactSum / frequency;
+      const score = frequency * impact;
+      const text = [...wordings].reduce((best, w) => (w[1] > best[1] ? w : best))[0];
+      out.push({ ...group, text, frequency, impact: Math.round(impact * 100) / 100, score: Math.round(score * 100) / 100, promote: score >= this.promoteScore });
+    }
+    return out.sort((a, b) => b.score - a.score || a.fingerprint.localeCompare(b.fingerprint));
   }
-  return out.sort((a, b) => b.score - a.score || a.fingerprint.localeCompare(b.fingerprint));
+
+  private fingerprintOf(source: CandidateSource, text: string): string | null {
+    const key = `${source.goalType}\0${source.actionType}\0${source.failureCategory ?? ""}\0${text}`;
+    let fingerprint = this.fingerprints.get(key);
+    if (fingerprint === undefined) {
+      fingerprint = normaliseLessonText(text) === "" ? null : lessonFingerprint(source.goalType, source.actionType, source.failureCategory, text);
+      this.fingerprints.set(key, fingerprint);
+    }
+    return fingerprint;
+  }
+}
+
+export function groupCandidates(sources: Iterable<CandidateSource>, promoteScore: number): LessonCandidateGroup[] {
+  const grouper = new CandidateGrouper(promoteScore);
+  for (const source of sources) grouper.add(source);
+  return grouper.result();
 }

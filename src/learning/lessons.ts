@@ -15,8 +15,8 @@
  */
 import { InvalidInputError } from "../errors.js";
 import type { ResolvedConfig } from "../spec/config.js";
-import type { GoalOpsStore, LessonEvidenceCounts, LessonEvidenceRow, LessonRow } from "../store/types.js";
-import { type CandidateSource, groupCandidates, type LessonCandidateGroup } from "./lessonCandidates.js";
+import type { GoalOpsStore, LessonCandidateRow, LessonEvidenceCounts, LessonEvidenceRow, LessonRow } from "../store/types.js";
+import { type CandidateSource, CandidateGrouper, type LessonCandidateGroup } from "./lessonCandidates.js";
 
 export interface LessonStanding extends LessonRow {
   times_applied: number;
@@ -61,21 +61,9 @@ export class Lessons {
 
   /** Lesson candidates of the runs in the window, scored; `promote` marks those at learning.promote_score. */
   async candidates(window: { since: Date; until?: Date }): Promise<LessonCandidateGroup[]> {
-    const rows = await this.store.lessonCandidateRows({ since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString() });
-    const sources: CandidateSource[] = rows.map((r) => ({
-      runId: r.run_id,
-      goalType: r.goal_type,
-      actionType: r.action_type,
-      failureCategory: r.failure_category,
-      businessOutcome: r.business_outcome,
-      metricsBefore: r.metrics_before === null ? null : (JSON.parse(r.metrics_before) as Record<string, number | null>),
-      metricsAfter: r.metrics_after === null ? null : (JSON.parse(r.metrics_after) as Record<string, number | null>),
-      texts: [
-        ...(JSON.parse(r.agent_candidates) as string[]).map((text) => ({ text, from: "agent" as const })),
-        ...(r.review_candidates === null ? [] : (JSON.parse(r.review_candidates) as string[])).map((text) => ({ text, from: "review" as const })),
-      ],
-    }));
-    return groupCandidates(sources, this.config.spec.learning?.promote_score ?? 3);
+    const grouper = new CandidateGrouper(this.config.spec.learning?.promote_score ?? 3);
+    for await (const row of this.store.lessonCandidateRows({ since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString() })) grouper.add(toSource(row));
+    return grouper.result();
   }
 
   private standing(lesson: LessonRow, counts: LessonEvidenceCounts): LessonStanding {
@@ -92,4 +80,20 @@ export class Lessons {
       stale,
     };
   }
+}
+
+function toSource(r: LessonCandidateRow): CandidateSource {
+  return {
+    runId: r.run_id,
+    goalType: r.goal_type,
+    actionType: r.action_type,
+    failureCategory: r.failure_category,
+    businessOutcome: r.business_outcome,
+    metricsBefore: r.metrics_before === null ? null : (JSON.parse(r.metrics_before) as Record<string, number | null>),
+    metricsAfter: r.metrics_after === null ? null : (JSON.parse(r.metrics_after) as Record<string, number | null>),
+    texts: [
+      ...(JSON.parse(r.agent_candidates) as string[]).map((text) => ({ text, from: "agent" as const })),
+      ...(r.review_candidates === null ? [] : (JSON.parse(r.review_candidates) as string[])).map((text) => ({ text, from: "review" as const })),
+    ],
+  };
 }

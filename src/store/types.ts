@@ -349,8 +349,11 @@ export interface GoalOpsStore {
   /** A review by aar_ id or by its run's id. */
   getAar(id: string): Promise<AfterActionReviewRecord | undefined>;
   listAars(filter: { goalId?: string; limit: number }): Promise<AfterActionReviewRecord[]>;
-  /** Finished runs in the window that proposed lessons: the agent's candidates and its review's. */
-  lessonCandidateRows(window: { since: string; until: string }): Promise<LessonCandidateRow[]>;
+  /**
+   * Finished runs in the window that proposed lessons (the agent's candidates and its review's),
+   * streamed: no other store call may run until the iteration ends.
+   */
+  lessonCandidateRows(window: { since: string; until: string }): AsyncIterable<LessonCandidateRow>;
   listLessons(options: { includeArchived: boolean }): Promise<LessonRow[]>;
   /** Runs whose context held a lesson, each with its verdict, newest first. */
   lessonEvidence(lessonId: string): Promise<LessonEvidenceRow[]>;

@@ -114,14 +114,18 @@ export function listAars(db: SqliteDatabase, filter: { goalId?: string; limit: n
   return rows.map((r) => toAar(r) as AfterActionReviewRecord);
 }
 
-/** Finished runs in the window that proposed lessons (the agent's own, or their reviews'). */
-export function lessonCandidateRows(db: SqliteDatabase, window: { since: string; until: string }): LessonCandidateRow[] {
+/**
+ * Finished runs in the window that proposed lessons (the agent's own, or their reviews'), one at
+ * a time: at a million runs they do not fit in memory at once. The connection runs no other
+ * statement until the iteration ends.
+ */
+export function lessonCandidateRows(db: SqliteDatabase, window: { since: string; until: string }): IterableIterator<LessonCandidateRow> {
   return cached(db, `SELECT r.run_id, g.goal_type, COALESCE(json_extract(r.actions_taken, '$[0]'), '*') AS action_type, r.failure_category,
         r.business_outcome, r.metrics_before, r.metrics_after, r.lesson_candidates AS agent_candidates, v.lesson_candidates AS review_candidates
       FROM goal_runs r JOIN goal_definitions g ON g.goal_id = r.goal_id LEFT JOIN after_action_reviews v ON v.run_id = r.run_id
       WHERE r.run_state = 'finished' AND r.started_at >= ? AND r.started_at < ?
         AND (r.lesson_candidates != '[]' OR (v.lesson_candidates IS NOT NULL AND v.lesson_candidates != '[]'))
-      ORDER BY r.started_at, r.run_id`).all(window.since, window.until) as LessonCandidateRow[];
+      ORDER BY r.started_at, r.run_id`).iterate(window.since, window.until) as IterableIterator<LessonCandidateRow>;
 }
 
 const LESSON_COLUMNS = "lesson_id, goal_type, action_type, failure_category, lesson_text, category, active, confidence, review_by, source_path, archived_at";

@@ -233,8 +233,8 @@ export class SqliteStore implements GoalOpsStore {
   async listAars(filter: { goalId?: string; limit: number }) {
     return listAars(this.db, filter);
   }
-  async lessonCandidateRows(window: { since: string; until: string }) {
-    return lessonCandidateRows(this.db, window);
+  async *lessonCandidateRows(window: { since: string; until: string }) {
+    yield* lessonCandidateRows(this.db, window);
   }
   async listLessons(options: { includeArchived: boolean }) {
     return listLessons(this.db, options);
