@@ -30,6 +30,7 @@ import net from "node:net";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fmtInt } from "./stats.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
@@ -56,7 +57,6 @@ const CLK_TCK = 100; // /proc/<pid>/stat clock ticks per second (USER_HZ, 100 on
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
-const fmtInt = (n) => Math.round(n).toLocaleString("en-US");
 const fmtMs = (ms) => (ms < 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(0)} ms`);
 
 /** Nearest-rank percentile of an ascending array. */

@@ -24,6 +24,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateTree, prng } from "./generateTree.mjs";
+import { fmtInt, median, summary } from "./stats.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
@@ -519,13 +520,6 @@ export async function measureLearning({ sizes = LEARNING_DEFAULTS.sizes, files =
 // Report
 // ---------------------------------------------------------------------------------------------
 
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-const summary = (samples) => ({ median: median(samples), min: Math.min(...samples), max: Math.max(...samples), samples });
-const fmtInt = (n) => Math.round(n).toLocaleString("en-US");
 const fmtSeconds = (s) => (s < 1 ? `${s.toFixed(3)} s` : `${s.toFixed(2)} s`);
 const pct = (part, whole) => `${((100 * part) / whole).toFixed(1)}%`;
 

@@ -11,6 +11,7 @@ import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { fmtInt, median, summary } from "./stats.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const require = createRequire(import.meta.url);
@@ -46,13 +47,6 @@ const INSERT_SQL = `INSERT INTO goal_runs (run_id, goal_id, job_id, attempt, pla
     context_lessons, context_rules, started_at, finished_at, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'finished', ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-const summary = (samples) => ({ median: median(samples), min: Math.min(...samples), max: Math.max(...samples), samples });
-const fmtInt = (n) => Math.round(n).toLocaleString("en-US");
 const elapsed = (start) => (performance.now() - start) / 1000;
 // goalops's store is synchronous behind promises: without a macrotask turn now and then (outside the
 // timed parts), the loops below would never let SIGINT/SIGTERM handlers (bench/run.mjs's clean-up) run.

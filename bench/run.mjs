@@ -50,6 +50,7 @@ import { generateTree } from "./generateTree.mjs";
 import { DAEMON_DEFAULTS, daemonMarkdown, measureDaemon } from "./daemon.mjs";
 import { LEARNING_DEFAULTS, learningMarkdown, measureLearning } from "./learning.mjs";
 import { measureLedger } from "./ledger.mjs";
+import { fmtInt, median, summary } from "./stats.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const USAGE =
@@ -291,19 +292,8 @@ function checkAjvCli(script, tree, files, scratch) {
 // Statistics and report
 // ---------------------------------------------------------------------------------------------
 
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-function summary(samples) {
-  return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples), samples };
-}
-
 const fmtSeconds = (s) => (s < 1 ? `${s.toFixed(3)} s` : `${s.toFixed(2)} s`);
 const fmtMb = (mb) => `${mb.toFixed(0)} MB`;
-const fmtInt = (n) => n.toLocaleString("en-US");
 const plural = (n, word) => `${fmtInt(n)} ${word}${n === 1 ? "" : "s"}`;
 
 function buildResults(m, files) {
