@@ -168,6 +168,7 @@ describe("goalops daemon: live sync", () => {
     expect(health).toMatchObject({ status: "degraded", last_sync: { outcome: "failed", trigger: "watch" } });
     const busy = await d.api("POST", "/v1/runs", { goal_id: IDS.kr });
     expect(busy).toMatchObject({ status: 503, json: { error: { code: "store.busy" } } });
+    expect(await d.api("POST", "/v1/sync", {})).toMatchObject({ status: 503, json: { error: { code: "sync.failed" } } });
     other.exec("ROLLBACK");
     other.close();
     // The next look at the file (an edit, or the periodic rescan) applies it.

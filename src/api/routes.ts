@@ -66,7 +66,10 @@ export const ROUTES: Route[] = [
   route("GET", "/v1/sync", async (ops, _d, req) => ({ body: await ops.syncStatus({ recent: queryLimit(req.query, "recent", 10, 100) }) })),
   route("POST", "/v1/sync", async (_ops, daemon, req) => {
     field.only(req.body, []);
-    return { body: await daemon.syncNow() };
+    const report = await daemon.syncNow();
+    // The daemon logs a failed sync and keeps the last good state; the client learns it failed.
+    if (report === undefined) throw new ApiError(503, "sync.failed", "the sync failed and the last good state stays in force; GET /v1/health has the error");
+    return { body: report };
   }),
 
   route("GET", "/v1/goals", async (ops, _d, req) => {
