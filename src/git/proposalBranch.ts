@@ -3,25 +3,11 @@
  * stash or current branch: the commit is made in a separate `git worktree` that is removed after.
  * An existing branch is continued, never reset, so a commit a person added to it stays.
  */
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { UsageError } from "../errors.js";
-
-function git(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile("git", args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout: stdout.trim(), stderr: stderr.trim() });
-    });
-  });
-}
-
-async function gitOk(cwd: string, args: string[], what: string): Promise<string> {
-  const result = await git(cwd, args);
-  if (result.code !== 0) throw new UsageError("git.failed", `${what} failed: git ${args.join(" ")}: ${result.stderr || result.stdout}`);
-  return result.stdout;
-}
+import { git, gitOk } from "./runGit.js";
 
 /** ISO 8601 week, as 2026-W48. */
 export function isoWeek(date: Date): string {

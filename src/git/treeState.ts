@@ -7,6 +7,7 @@
  * listing or reading them. git's own index does the stat work (with its racy-file rules), in C.
  */
 import { execFile } from "node:child_process";
+import { git } from "./runGit.js";
 
 export interface GitTreeState {
   /** HEAD's full sha, or null before the first commit. */
@@ -46,10 +47,7 @@ export async function headCommit(root: string): Promise<string | null> {
 }
 
 /** The absolute path of the repository's git folder (.git, or a worktree's), or null outside git. */
-export function gitDirectory(root: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile("git", ["rev-parse", "--absolute-git-dir"], { cwd: root, encoding: "utf8" }, (error, stdout) => {
-      resolve(error ? null : stdout.trim() || null);
-    });
-  });
+export async function gitDirectory(root: string): Promise<string | null> {
+  const result = await git(root, ["rev-parse", "--absolute-git-dir"]);
+  return result.code === 0 && result.stdout !== "" ? result.stdout : null;
 }

@@ -33,11 +33,11 @@ export function selectApplicable(allowedCapabilities: readonly string[], candida
   const applies = (actionType: string) => actionType === "*" || capabilities.size === 0 || capabilities.has(actionType);
   const lessons = candidates.lessons.filter((l) => applies(l.action_type));
   const applicableRules = candidates.rules.filter((r) => applies(r.applies_to_action_type));
-  const inContext = (r: (typeof applicableRules)[number]) => r.activation_mode === "full" || (r.activation_mode === "canary" && runId !== undefined && inCanary(runId, r.rule_id, r.canary_share));
-  const rules = applicableRules.filter(inContext);
+  const inContext = applicableRules.map((r) => r.activation_mode === "full" || (r.activation_mode === "canary" && runId !== undefined && inCanary(runId, r.rule_id, r.canary_share)));
+  const rules = applicableRules.filter((_, i) => inContext[i]);
   // Every applicable rule, whether in the context or not (shadow, or a canary not drawn): what a
   // run records, so that outcomes with and without each rule can be compared.
-  const evaluated = applicableRules.map((r) => ({ rule_id: r.rule_id, activation_mode: r.activation_mode, in_context: inContext(r) }));
+  const evaluated = applicableRules.map((r, i) => ({ rule_id: r.rule_id, activation_mode: r.activation_mode, in_context: inContext[i] as boolean }));
   return { lessons, rules, evaluated, canaryUndrawn: runId === undefined && applicableRules.some((r) => r.activation_mode === "canary") };
 }
 

@@ -25,6 +25,7 @@ import type { Lessons } from "./lessons.js";
 import type { OutcomeAggregator, OutcomeGroup } from "./outcomeAggregator.js";
 import type { Playbook } from "./playbook.js";
 import { editField, newLessonFile, newRuleFile, type ProposedFile } from "./proposals.js";
+import { pct } from "./ruleEvaluation.js";
 
 export interface LearnOptions {
   since: Date;
@@ -167,8 +168,6 @@ export class LearningCycle {
     return { kind, change: "edit", path, id, text: editField(text, field, value), reason };
   }
 }
-
-const pct = (n: number) => `${Math.round(n * 1000) / 10}%`;
 
 function reportMarkdown(r: LearningCycleResult): string {
   const lines = [

@@ -33,7 +33,8 @@ export interface RuleDecision {
 export const MIN_VALIDATIONS_FOR_FULL = 3;
 
 const rate = (side: SideCounts) => (side.runs === 0 ? 0 : side.verified / side.runs);
-const pct = (n: number) => `${Math.round(n * 1000) / 10}%`;
+/** A share as a percentage with one decimal (0.755 -> 75.5%). */
+export const pct = (n: number) => `${Math.round(n * 1000) / 10}%`;
 
 export function evaluateRule(evidence: RuleEvidence, options: { minRuns: number; margin: number }): RuleDecision {
   const { mode } = evidence;

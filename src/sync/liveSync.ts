@@ -20,9 +20,7 @@ import type { FileIndexEntry, GoalOpsStore } from "../store/types.js";
 import type { GitTreeState } from "../git/treeState.js";
 import { snapshotFiles } from "./fileSnapshot.js";
 import { reconcilePlan } from "./reconcilePlan.js";
-import { loadTreeOver, type SyncReport, syncRepo } from "./syncRepo.js";
-
-const MAX_PLAN_ATTEMPTS = 3;
+import { loadTreeOver, MAX_PLAN_ATTEMPTS, type SyncReport, syncRepo } from "./syncRepo.js";
 
 export interface LiveSyncOptions {
   /** The commit HEAD points at (recorded on each sync); default: none. */

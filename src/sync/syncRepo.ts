@@ -41,7 +41,8 @@ export interface SyncReport {
   message?: string;
 }
 
-const MAX_PLAN_ATTEMPTS = 3;
+/** How many times a sync plans again after an agent moved a goal between its read and its write. */
+export const MAX_PLAN_ATTEMPTS = 3;
 
 /** The paths whose git state decides whether the spec files changed. */
 export function specPaths(config: ResolvedConfig): string[] {
