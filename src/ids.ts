@@ -19,7 +19,7 @@ function pooledRandom(): number {
 
 const nextUlid = monotonicFactory(pooledRandom);
 
-export type IdPrefix = "goal_" | "les_" | "rule_" | "grun_" | "aar_" | "loop_" | "lcr_";
+export type IdPrefix = "goal_" | "les_" | "rule_" | "grun_" | "aar_" | "loop_" | "lcr_" | "rec_" | "shut_" | "alert_";
 
 export function newPrefixedId(prefix: IdPrefix): string {
   return `${prefix}${nextUlid()}`;

@@ -23,6 +23,7 @@ import { Lessons } from "./learning/lessons.js";
 import { Playbook } from "./learning/playbook.js";
 import { LearningCycle, type LearnOptions, type LearningCycleResult } from "./learning/learningCycle.js";
 import { type AgentContext, buildContext } from "./goals/agentContext.js";
+import { Continuity } from "./continuity/continuity.js";
 import { buildStatus, type StatusReport } from "./goals/statusReport.js";
 import { openStore } from "./store/openStore.js";
 import type { GoalOpsStore } from "./store/types.js";
@@ -56,6 +57,8 @@ export interface GoalOps {
   readonly lessons: Lessons;
   /** Playbook rules with their evidence and evaluation (promote, roll back, wait). */
   readonly playbook: Playbook;
+  /** Continuity: the last startup reconciliation and shutdown reports, watchdog alerts. */
+  readonly continuity: Continuity;
   /** The learning cycle: reviews, lessons, rules, proposals as files (and a commit on the week's branch). */
   learn(options: LearnOptions): Promise<LearningCycleResult>;
   /** What an agent working on a goal should know; `runId` draws the canary rules of that run. */
@@ -105,6 +108,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
   let outcomes: OutcomeAggregator | undefined;
   let lessons: Lessons | undefined;
   let playbook: Playbook | undefined;
+  let continuity: Continuity | undefined;
   const tracker = (): KeyResultTracker => {
     keyResults ??= new KeyResultTracker(getStore());
     return keyResults;
@@ -141,6 +145,10 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
     get playbook() {
       playbook ??= new Playbook(getStore(), config);
       return playbook;
+    },
+    get continuity() {
+      continuity ??= new Continuity(getStore());
+      return continuity;
     },
     learn(o) {
       return new LearningCycle(getStore(), config, { outcomes: ops.outcomes, reviews: ops.reviews, lessons: ops.lessons, playbook: ops.playbook }).run(o);
@@ -191,5 +199,8 @@ export { evaluateRule, type RuleDecision, type RuleEvidence } from "./learning/r
 export { type AgentContext, contextMarkdown } from "./goals/agentContext.js";
 export type { StatusNode, StatusReport } from "./goals/statusReport.js";
 export type { GoalOpsStore, AfterActionReviewRecord, OutcomeGroupRow } from "./store/types.js";
+export type { ContinuityReportRow, WatchdogAlertRow, ScheduleStateRow, RunDispatch, RunState } from "./store/types.js";
+export type { ReconciliationReport, RunDecision } from "./continuity/startupReconciliation.js";
+export type { ShutdownSummary } from "./continuity/shutdownManager.js";
 export type { OpenLoopRecord, RunRecord, GoalRecord, GoalRow, KeyResultValueRow, StateEventRow, SyncCounts } from "./store/types.js";
 export type { GoalSpec, LessonSpec, PlaybookRuleSpec, ConfigSpec, GoalStatus, GoalType, FailureCategory } from "./spec/types.js";

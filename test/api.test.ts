@@ -83,13 +83,16 @@ describe("the HTTP API", () => {
     expect((await d.api("POST", `/v1/runs/${first.json.run_id}/checkpoint`, { ref: "step-2" })).json.checkpoint_ref).toBe("step-2");
     const finished = await d.api("POST", `/v1/runs/${first.json.run_id}/finish`, { outcome: "failed", failure_category: "tool_error", actions: ["call_api"], lesson_candidates: ["retry the API once"] });
     expect(finished.json).toMatchObject({ run_state: "finished", local_outcome: "failed", failure_category: "tool_error", metrics_after: { [IDS.kr]: 88 } });
+    // tool_error is retried by default: a retry loop is due after the backoff.
+    expect(finished.json.retry).toMatchObject({ retry: true, nextAttempt: 2, maxAttempts: 3 });
+    expect(finished.json.retry.loop_id).toMatch(/^loop_/);
     expect((await d.api("POST", `/v1/runs/${first.json.run_id}/finish`, { outcome: "succeeded" })).status).toBe(409);
     expect((await d.api("GET", `/v1/runs?goal_id=${IDS.kr}`)).json.runs).toHaveLength(1);
     expect((await d.api("GET", `/v1/runs/${first.json.run_id}`)).json.lesson_candidates).toEqual(["retry the API once"]);
 
     const loop = await d.api("POST", "/v1/loops", { kind: "retry", description: "retry the call", run_id: first.json.run_id, due: "15m" });
     expect(loop.status).toBe(201);
-    expect((await d.api("GET", "/v1/loops")).json.loops).toHaveLength(1);
+    expect((await d.api("GET", "/v1/loops")).json.loops.map((l: { loop_id: string }) => l.loop_id).sort()).toEqual([loop.json.loop_id, finished.json.retry.loop_id].sort());
     expect((await d.api("POST", `/v1/loops/${loop.json.loop_id}/resolve`, { resolution: "done" })).json.loop_state).toBe("resolved");
 
     const transition = await d.api("POST", `/v1/goals/${IDS.initiative}/transition`, { to: "ready", reason: "planned out", actor: "agent:planner" });

@@ -29,6 +29,12 @@ export interface DaemonView {
   syncNow(): Promise<unknown>;
   /** Set while shutting down: new run starts are refused. */
   draining(): boolean;
+  /** The initiative router's ranking; with `dispatch`, the first is dispatched. */
+  route(dispatch: boolean): Promise<unknown>;
+  /** Dispatches a goal's job now. */
+  dispatch(goalId: string): Promise<Json>;
+  /** Schedules and their last firings. */
+  schedules(): Promise<Json>;
 }
 
 export interface Route {
@@ -137,8 +143,14 @@ export const ROUTES: Route[] = [
     return { body: finished };
   }),
   route("POST", "/v1/runs/:run_id/checkpoint", async (ops, _d, req) => {
-    field.only(req.body, ["ref"]);
-    return { body: await ops.runs.checkpoint(param(req, 0), field.requiredString(req.body, "ref", 2000)) };
+    field.only(req.body, ["ref", "state"]);
+    const state = req.body.state;
+    return { body: await ops.runs.checkpoint(param(req, 0), field.requiredString(req.body, "ref", 2000), state) };
+  }),
+  route("POST", "/v1/runs/:run_id/resume", async (ops, daemon, req) => {
+    refuseWhileDraining(daemon);
+    field.only(req.body, []);
+    return { body: await ops.runs.resume(param(req, 0)) };
   }),
 
   route("POST", "/v1/key-results/:goal_id/values", async (ops, _d, req) => {
@@ -179,6 +191,26 @@ export const ROUTES: Route[] = [
     return { body: await ops.loops.resolve(param(req, 0), field.string(req.body, "resolution", { max: 5000 })) };
   }),
 
+  route("GET", "/v1/schedules", async (_ops, daemon) => ({ body: await daemon.schedules() })),
+  route("GET", "/v1/router", async (_ops, daemon) => ({ body: await daemon.route(false) })),
+  route("POST", "/v1/dispatch", async (_ops, daemon, req) => {
+    refuseWhileDraining(daemon);
+    field.only(req.body, ["goal_id"]);
+    const goalId = field.string(req.body, "goal_id", { max: 100 });
+    if (goalId === undefined) {
+      const routed = (await daemon.route(true)) as { dispatched?: Json; ranked: unknown[] };
+      if (routed.dispatched === undefined) throw new ApiError(409, "dispatch.nothing_to_route", "the router found no initiative to dispatch; GET /v1/router says why each was excluded");
+      return { status: routed.dispatched.dispatched === true ? 201 : 409, body: routed };
+    }
+    const outcome = await daemon.dispatch(goalId);
+    return { status: outcome.dispatched === true ? 201 : outcome.code === "goal.not_found" ? 404 : 409, body: outcome };
+  }),
+  route("GET", "/v1/reports/reconcile", async (ops) => ({ body: (await ops.continuity.report("reconcile")).summary })),
+  route("GET", "/v1/reports/shutdown", async (ops) => ({ body: (await ops.continuity.report("shutdown")).summary })),
+  route("GET", "/v1/alerts", async (ops, _d, req) => {
+    const goalId = req.query.get("goal_id");
+    return { body: { alerts: await ops.continuity.alerts({ ...(goalId !== null ? { goalId } : {}), limit: queryLimit(req.query, "limit", 50, 1000) }) } };
+  }),
   route("GET", "/v1/reports/learning", async (ops, _d, req) => ({ body: await ops.outcomes.aggregate({ since: sinceQuery(ops, req) }) })),
   route("GET", "/v1/aars", async (ops, _d, req) => {
     const goalId = req.query.get("goal_id");

@@ -28,6 +28,11 @@ import { createLogger, type LogFormat, type Logger } from "./logger.js";
 import { SpecWatcher, type WatchBatch, type WatchTargets } from "./specWatcher.js";
 import { ensureToken } from "./token.js";
 import { mkdirSync } from "node:fs";
+import { reconcileAtStartup, type ReconciliationReport } from "../continuity/startupReconciliation.js";
+import { shutDown } from "../continuity/shutdownManager.js";
+import { Dispatcher, killOrphanJobs } from "../continuity/dispatcher.js";
+import { DaemonJobs, RETRY_POLL_MS, routerIntervalMs } from "../continuity/daemonJobs.js";
+import { Scheduler } from "../continuity/scheduler.js";
 
 export interface DaemonOptions {
   repo?: string;
@@ -54,6 +59,8 @@ export interface RunningDaemon {
 }
 
 const WAL_CHECKPOINT_MS = 60_000;
+/** Goal statuses change through the API too (not only by sync): schedules are re-read this often. */
+const SCHEDULE_REFRESH_MS = 10_000;
 const HEAP_GROWING_PERCENT = 10;
 
 interface LastSync {
@@ -110,6 +117,10 @@ class Daemon {
   private readonly timers: NodeJS.Timeout[] = [];
   private loggedInvalid = new Map<string, string>();
   private api: ReturnType<typeof createApiServer> | null = null;
+  private dispatcher: Dispatcher | null = null;
+  private jobs: DaemonJobs | null = null;
+  private scheduler: Scheduler | null = null;
+  private reconciliation: ReconciliationReport | null = null;
 
   constructor(
     private config: ResolvedConfig,
@@ -135,11 +146,26 @@ class Daemon {
     this.watcher = new SpecWatcher(this.watchTargets(), (batch) => this.enqueueBatch(batch), this.log);
     await this.watcher.start(this.options.polling ?? false);
     await this.enqueue("daemon:start", () => this.syncAll("daemon:start"));
+    // PRD section 9, after the goals are current: runs left behind are resumed or parked, and the report stored.
+    this.reconciliation = await reconcileAtStartup(this.store, { killOrphans: (runs) => killOrphanJobs(runs, this.log) });
+    this.logReconciliation(this.reconciliation);
 
     const view: DaemonView = {
       health: () => this.health(),
       syncNow: () => this.enqueue("api", () => this.syncAll("api")),
       draining: () => this.draining,
+      route: async (dispatch) => {
+        if (this.jobs === null) throw new UsageError("daemon.starting", "the daemon is still starting");
+        const { dispatched, ...routed } = await this.jobs.route({ dispatch, trigger: "api" });
+        if (dispatched === undefined) return routed;
+        return { ...routed, dispatched: dispatched.dispatched ? { dispatched: true, run_id: dispatched.runId, attempt: dispatched.attempt } : dispatched };
+      },
+      dispatch: async (goalId) => {
+        if (this.dispatcher === null) throw new UsageError("daemon.starting", "the daemon is still starting");
+        const outcome = await this.dispatcher.dispatch({ goalId, trigger: "api" });
+        return outcome.dispatched ? { dispatched: true, run_id: outcome.runId, attempt: outcome.attempt } : { dispatched: false, code: outcome.code, reason: outcome.reason };
+      },
+      schedules: async () => ({ schedules: this.scheduler?.list() ?? [], last_firings: await this.store.scheduleStates() }),
     };
     const api = createApiServer({ ops: this.ops, daemon: view, token: this.token.token, maxBodyBytes: this.config.daemon.maxBodyBytes, log: this.log });
     this.api = api;
@@ -167,6 +193,8 @@ class Daemon {
     const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
     this.lock.update({ url });
 
+    this.startContinuity(url);
+
     this.timers.push(this.rescanTimer());
     this.timers.push(setInterval(() => void this.checkpointWal(), WAL_CHECKPOINT_MS));
     for (const t of this.timers) t.unref();
@@ -174,6 +202,69 @@ class Daemon {
 
     this.log.info(`listening on ${url}/v1 (token in ${this.token.path})`, { url, token_file: this.token.path, watcher: this.watcher.status().mode });
     return { url, tokenPath: this.token.path, stopped, stop: (reason) => this.stop(reason ?? "stop requested") };
+  }
+
+  /** Dispatcher, scheduled jobs, schedules, retries and the router; resumed dispatched runs go on. */
+  private startContinuity(url: string): void {
+    const dispatcher = new Dispatcher(this.ops, this.store, this.config, this.log, { GOALOPS_URL: url, GOALOPS_TOKEN_FILE: this.token.path });
+    const jobs = new DaemonJobs(this.ops, this.store, this.config, dispatcher, this.log);
+    this.dispatcher = dispatcher;
+    this.jobs = jobs;
+    for (const run of this.reconciliation?.runs ?? []) {
+      if (run.action !== "resume" || !run.dispatched) continue;
+      void dispatcher.dispatch({ goalId: run.goalId, trigger: "resume", resumeRunId: run.runId }).then((outcome) => {
+        if (!outcome.dispatched) this.log.warn(`resumed run ${run.runId} not dispatched again: ${outcome.reason}`, { run_id: run.runId });
+      });
+    }
+    const tick = (name: string, ms: number, work: () => Promise<unknown>) => {
+      const timer = setInterval(() => {
+        if (!this.draining) void work().catch((error: unknown) => this.log.error(`${name} failed: ${error instanceof Error ? error.message : String(error)}`));
+      }, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    tick("retries", RETRY_POLL_MS, () => jobs.dispatchDueRetries());
+    const routerMs = routerIntervalMs(this.config);
+    if (routerMs !== undefined) tick("router", routerMs, () => jobs.route({ dispatch: true }));
+    if (this.config.spec.scheduler?.enabled === false) return;
+    const scheduler = new Scheduler({
+      store: this.store,
+      log: this.log,
+      timezone: this.config.spec.scheduler?.timezone ?? "UTC",
+      fire: (goal, firing) => jobs.fire(goal, firing),
+      busy: (goalId) => dispatcher.busy(goalId),
+      recordOverlap: (goal, firing) => jobs.recordOverlap(goal, firing),
+    });
+    this.scheduler = scheduler;
+    void scheduler.start().then(({ scheduled, caughtUp }) => this.log.info(`scheduler: ${scheduled} schedules`, { scheduled, caught_up: caughtUp.length || undefined }));
+    tick("schedule refresh", SCHEDULE_REFRESH_MS, () => scheduler.refresh());
+  }
+
+  /** Stops the watcher, finishes the API's requests in flight (within the deadline) and the sync queue. */
+  private async settleForShutdown(deadline: number): Promise<Record<string, unknown>> {
+    await this.watcher.close();
+    let closedInFlight = 0;
+    const api = this.api;
+    if (api !== null) {
+      const closed = new Promise<void>((resolve) => api.server.close(() => resolve()));
+      api.server.closeIdleConnections();
+      while (api.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      closedInFlight = api.inFlight();
+      if (closedInFlight > 0) this.log.warn("shutdown deadline reached with requests in flight; closing them", { in_flight: closedInFlight });
+      api.server.closeAllConnections();
+      await closed;
+    }
+    await this.queue;
+    return { api_closed: api !== null, requests_cut_at_deadline: closedInFlight };
+  }
+
+  private logReconciliation(report: ReconciliationReport): void {
+    const resumed = report.runs.filter((r) => r.action === "resume").length;
+    const parked = report.runs.filter((r) => r.action === "park").length;
+    const fields = { report_id: report.report_id, ms: report.duration_ms, resumed, parked, interrupted: report.runs.filter((r) => r.interrupted).length };
+    if (report.unclean_stop) this.log.warn(`the previous daemon stopped uncleanly (no clean-shutdown mark after its start at ${report.previous_start_at}); runs in flight were marked interrupted`, fields);
+    this.log.info(`startup reconciliation done (goalops report reconcile)`, fields);
+    for (const r of report.runs) if (r.action === "park") this.log.warn(`parked ${r.runId}: ${r.reason}`, { run_id: r.runId, goal_id: r.goalId });
   }
 
   private watchTargets(): WatchTargets {
@@ -234,6 +325,7 @@ class Daemon {
     const { added, changed, archived, restored, invalid } = report.counts;
     if (report.outcome === "refused") this.log.warn(`sync refused: ${report.message}`, { trigger });
     else if (report.outcome === "applied" || trigger === "daemon:start") this.log.info(`synced (${trigger})`, { added, changed, archived, restored, invalid, ms, commit: report.commit?.slice(0, 12) });
+    if (report.outcome === "applied") void this.scheduler?.refresh();
     // Nothing invalid before or now: nothing to log (and no query on every edit).
     if (report.invalid.length > 0 || this.loggedInvalid.size > 0) void this.logInvalidFiles();
   }
@@ -278,6 +370,8 @@ class Daemon {
     // Runtime-only settings keep their running values until restart; the rest applies now.
     this.config = { ...next, databasePath: this.config.databasePath, busyTimeoutMs: this.config.busyTimeoutMs, stateDir: this.config.stateDir, daemon: this.config.daemon };
     this.live.reconfigure(this.config);
+    this.dispatcher?.reconfigure(this.config);
+    this.jobs?.reconfigure(this.config);
     if (pathsChanged) await this.watcher.retarget(this.watchTargets());
     if (rescanChanged) {
       clearInterval(this.timers[0]);
@@ -310,6 +404,12 @@ class Daemon {
       last_sync: this.lastSync,
       files,
       config_error: this.configError,
+      continuity: {
+        reconcile_report: this.reconciliation?.report_id ?? null,
+        unclean_stop_before_start: this.reconciliation?.unclean_stop ?? null,
+        jobs_running: this.dispatcher?.running().length ?? 0,
+        schedules: this.scheduler?.list().length ?? 0,
+      },
       memory: { rss_bytes: process.memoryUsage.rss() },
     };
   }
@@ -326,25 +426,38 @@ class Daemon {
     process.on("SIGINT", onSignal);
   }
 
-  /** Stop accepting, finish requests in flight (within the shutdown deadline), finish the sync queue, close. */
+  /**
+   * The shutdown manager's steps (src/continuity/shutdownManager.ts): drain (stop accepting, finish
+   * requests in flight and the sync queue within the deadline), checkpoint in-flight runs (stopping
+   * dispatched jobs), snapshot KR values, flush loops, write the summary, mark the clean stop; then close.
+   */
   stop(reason: string): Promise<void> {
     this.stopping ??= (async () => {
+      const deadline = Date.now() + this.config.daemon.shutdownDeadlineMs;
       this.draining = true;
       this.log.info(`shutting down: ${reason}`);
-      for (const t of this.timers) clearInterval(t);
-      await this.watcher.close();
-      const api = this.api;
-      if (api !== null) {
-        const closed = new Promise<void>((resolve) => api.server.close(() => resolve()));
-        api.server.closeIdleConnections();
-        const deadline = Date.now() + this.config.daemon.shutdownDeadlineMs;
-        while (api.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-        if (api.inFlight() > 0) this.log.warn("shutdown deadline reached with requests in flight; closing them", { in_flight: api.inFlight() });
-        api.server.closeAllConnections();
-        await closed;
-      }
-      await this.queue;
-      await this.store.checkpointWal().catch(() => undefined);
+      const summary = await shutDown(this.store, {
+        reason,
+        deadline,
+        drain: () => {
+          this.draining = true;
+          this.dispatcher?.drain();
+          this.scheduler?.stop();
+          for (const t of this.timers) clearInterval(t);
+        },
+        settle: () => this.settleForShutdown(deadline),
+        ...(this.dispatcher !== null ? { jobs: this.dispatcher } : {}),
+        happening: async () => ({
+          schedules: this.scheduler?.list().map(({ goal_id, cadence, firing }) => ({ goal_id, cadence, firing })) ?? [],
+          last_sync: this.lastSync,
+          commit: this.head,
+          uptime_seconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+        }),
+      }).catch((error: unknown) => {
+        this.log.error(`shutdown steps failed: ${error instanceof Error ? error.message : String(error)}; no clean-shutdown mark was written`);
+        return null;
+      });
+      if (summary !== null) this.log.info(`shutdown summary ${summary.report_id} (goalops report shutdown)`, { ms: summary.duration_ms, deadline_reached: summary.deadline_reached || undefined });
       await this.store.close();
       this.lock.release();
       this.log.info("stopped cleanly");

@@ -8,6 +8,8 @@ import { newPrefixedId } from "../ids.js";
 import { FAILURE_CATEGORIES } from "../spec/types.js";
 import type { GoalHeader, GoalOpsStore, RunRecord } from "../store/types.js";
 import { selectApplicable } from "../goals/agentContext.js";
+import { type RetryDecision, retryDecision } from "../continuity/retryPolicy.js";
+import type { RetrySpec } from "../spec/types.js";
 
 export const LOCAL_OUTCOMES = ["succeeded", "failed", "partial"] as const;
 export const VERIFIER_STATUSES = ["passed", "failed", "skipped"] as const;
@@ -37,7 +39,12 @@ export interface FinishedRunInput extends StartRunOptions, FinishRunOptions {
 }
 
 export class RunLedger {
-  constructor(private readonly store: GoalOpsStore, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly store: GoalOpsStore,
+    private readonly now: () => Date = () => new Date(),
+    /** The jitter of retry backoff. */
+    private readonly random: () => number = Math.random,
+  ) {}
 
   async start(goalId: string, options: StartRunOptions = {}): Promise<RunRecord & { existing: boolean }> {
     const goal = await this.store.goalHeader(goalId);
@@ -59,12 +66,17 @@ export class RunLedger {
     return { ...run, existing };
   }
 
-  async finish(runId: string, options: FinishRunOptions): Promise<RunRecord> {
+  /**
+   * Finishes a run. A failed or partial run whose failure category the goal's retry policy retries
+   * gets a retry open loop, due after the backoff (src/continuity/retryPolicy.ts); `retry` says
+   * what was decided.
+   */
+  async finish(runId: string, options: FinishRunOptions): Promise<RunRecord & { retry?: RetryDecision & { loop_id?: string; due_at?: string } }> {
     const { outcome, verifier, failureCategory } = checkFinish(options);
     const goalId = await this.store.runGoalId(runId);
     if (goalId === undefined) throw new InvalidInputError("run.not_found", `no run '${runId}'`, { field: "run_id" });
     const goal = (await this.store.goalHeader(goalId)) as GoalHeader;
-    return this.store.finishRun({
+    const run = await this.store.finishRun({
       runId,
       outcome,
       verifier,
@@ -75,6 +87,33 @@ export class RunLedger {
       metricsAfter: await this.metricsOf(goal),
       at: this.now().toISOString(),
     });
+    if (outcome === "succeeded" || failureCategory === null) return run;
+    return { ...run, retry: await this.scheduleRetry(run) };
+  }
+
+  /** A retry loop for a failed run, when the goal's policy retries its failure category. */
+  private async scheduleRetry(run: RunRecord): Promise<RetryDecision & { loop_id?: string; due_at?: string }> {
+    const goal = await this.store.getGoal(run.goal_id);
+    const decision = retryDecision({
+      failureCategory: run.failure_category,
+      outcome: run.local_outcome ?? "failed",
+      attempt: run.attempt,
+      policy: goal?.spec.retry as RetrySpec | undefined,
+      random: this.random,
+    });
+    if (!decision.retry) return decision;
+    const now = this.now();
+    const due = new Date(now.getTime() + (decision.delayMs ?? 0)).toISOString();
+    const loop = await this.store.addLoop({
+      loopId: newPrefixedId("loop_"), goalId: run.goal_id, runId: run.run_id, kind: "retry",
+      description: `retry after ${run.failure_category}: ${decision.reason}`, dueAt: due, at: now.toISOString(),
+    });
+    return { ...decision, loop_id: loop.loop_id, due_at: due };
+  }
+
+  /** Resumes a parked, interrupted or checkpointed run by hand: the same run, its attempt counted. */
+  resume(runId: string): Promise<RunRecord> {
+    return this.store.resumeRun({ runId, at: this.now().toISOString() });
   }
 
   /** Records one finished run in one transaction; returns its id (the first run's id for a repeated idempotency key). */
@@ -125,9 +164,14 @@ export class RunLedger {
     return this.store.recordFinishedRuns(writes);
   }
 
-  checkpoint(runId: string, ref: string): Promise<RunRecord> {
+  /**
+   * Saves a resume pointer, and optionally the agent's state (any JSON, at most 64 KiB), on a run
+   * not finished: a resumed run is handed both back, so nothing done before it is repeated.
+   */
+  checkpoint(runId: string, ref: string, state?: unknown): Promise<RunRecord> {
     if (ref.trim() === "") throw new InvalidInputError("run.empty_ref", "a checkpoint needs a resume pointer (--ref, or ref in the API)", { field: "ref" });
-    return this.store.checkpointRun({ runId, ref, at: this.now().toISOString() });
+    if (state !== undefined && JSON.stringify(state).length > 65_536) throw new InvalidInputError("run.state_too_large", "checkpoint state is over 64 KiB; keep the state small and point at larger data with the ref", { field: "state" });
+    return this.store.checkpointRun({ runId, ref, ...(state === undefined ? {} : { state }), at: this.now().toISOString() });
   }
 
   async show(runId: string): Promise<RunRecord> {

@@ -164,7 +164,28 @@ export interface KeyResultValueRow {
   created_at: string;
 }
 
-export type RunState = "running" | "checkpointed" | "finished" | "interrupted";
+/**
+ * running: in flight. checkpointed: in flight with a resume pointer saved (by its agent, or by the
+ * shutdown manager). interrupted: in flight when the daemon stopped uncleanly (set at the next
+ * start, then resumed or parked). parked: left for a person by the goal's resume policy
+ * (`goalops run resume`, or finish it). finished: done.
+ */
+export type RunState = "running" | "checkpointed" | "interrupted" | "parked" | "finished";
+
+/** What the daemon recorded of a dispatched run's command. */
+export interface RunDispatch {
+  command: string[];
+  pid: number | null;
+  started_at: string;
+  exit_code?: number | null;
+  signal?: string | null;
+  timed_out?: boolean;
+  stopped?: boolean;
+  start_error?: string | null;
+  stdout_tail?: string;
+  stderr_tail?: string;
+  finished_at?: string;
+}
 
 /** A run as the ledger holds it (PRD section 5), list-valued columns parsed. */
 export interface RunRecord {
@@ -182,7 +203,16 @@ export interface RunRecord {
   metrics_after: Record<string, number | null> | null;
   duration_seconds: number | null;
   checkpoint_ref: string | null;
+  /** What the agent saved with its last checkpoint (any JSON), handed back on resume. */
+  checkpoint_state: unknown;
+  checkpointed_at: string | null;
   run_state: RunState;
+  interrupted_at: string | null;
+  parked_reason: string | null;
+  resumed_at: string | null;
+  /** Times this run was resumed; each resume also counts an attempt. */
+  resume_count: number;
+  dispatch: RunDispatch | null;
   idempotency_key: string | null;
   notes: string | null;
   lesson_candidates: string[];
@@ -280,7 +310,7 @@ export interface NoopSyncEntry {
   cleanTreeCommit: string | null;
 }
 
-export interface GoalOpsStore {
+export interface GoalOpsStore extends ContinuityStore {
   /** The file index alone: cheap, for deciding whether anything changed at all. */
   readFileIndex(): Promise<Map<string, FileIndexEntry>>;
   /** The file index and every stored definition; or, given a scope, only what concerns those paths and ids. */
@@ -304,7 +334,8 @@ export interface GoalOpsStore {
   startRun(start: RunStart): Promise<{ run: RunRecord; existing: boolean }>;
   /** Finishes a running or checkpointed run; throws InvalidInputError if it is not (already finished). */
   finishRun(finish: RunFinish): Promise<RunRecord>;
-  checkpointRun(entry: { runId: string; ref: string; at: string }): Promise<RunRecord>;
+  /** Saves a resume pointer (and the agent's state) on a run not finished. */
+  checkpointRun(entry: { runId: string; ref: string; state?: unknown; at: string }): Promise<RunRecord>;
   /** Records finished runs in one transaction; a run whose idempotency key exists is skipped and its id returned. */
   recordFinishedRuns(runs: readonly FinishedRunWrite[]): Promise<{ runId: string; existing: boolean }[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;
@@ -526,4 +557,144 @@ export interface LessonEvidenceCounts {
   validated: number;
   contradicted: number;
   last_validated_at: string | null;
+}
+
+/** A run not finished, as startup reconciliation and the shutdown manager read it. */
+export interface OpenRunRow {
+  run_id: string;
+  goal_id: string;
+  job_id: string | null;
+  attempt: number;
+  run_state: Exclude<RunState, "finished">;
+  checkpoint_ref: string | null;
+  started_at: string;
+  /** The goal's continuity policy and dispatch command, from its spec. */
+  goal_archived: boolean;
+  resume_if_checkpointed: boolean;
+  resume_if_interrupted: boolean;
+  dispatched: boolean;
+  /** The process group of its dispatched job, and whether that job's end was recorded. */
+  dispatch_pid: number | null;
+  dispatch_finished: boolean;
+}
+
+/** What startup reconciliation changes on runs, in one transaction. */
+export interface ReconcileRunsWrite {
+  at: string;
+  interrupted: string[];
+  resumed: string[];
+  parked: { runId: string; reason: string }[];
+}
+
+export interface GoalStatusRow {
+  goal_id: string;
+  goal_type: string;
+  status: GoalStatus;
+  priority: number;
+  parent_goal_id: string | null;
+}
+
+/** A goal as the scheduler, watchdogs and router read it: header, runtime status and spec. */
+export interface ScheduledGoalRow {
+  goal_id: string;
+  goal_type: string;
+  status: GoalStatus;
+  priority: number;
+  parent_goal_id: string | null;
+  spec: Record<string, unknown>;
+}
+
+export interface KeyResultSnapshotRow {
+  goal_id: string;
+  metric: string | null;
+  unit: string | null;
+  baseline: number;
+  target: number;
+  direction: "increase" | "decrease";
+  value: number | null;
+  recorded_at: string | null;
+}
+
+export interface ScheduleStateRow {
+  goal_id: string;
+  cadence: string;
+  last_fired_at: string | null;
+  last_run_id: string | null;
+  last_outcome: string | null;
+}
+
+export interface WatchdogAlertRow {
+  alert_id: string;
+  goal_id: string;
+  summary: string;
+  details: Record<string, unknown>;
+  loop_id: string | null;
+  run_id: string | null;
+  fired_at: string;
+  cleared_at: string | null;
+}
+
+export interface ContinuityReportRow {
+  report_id: string;
+  kind: "reconcile" | "shutdown";
+  clean: boolean | null;
+  summary: Record<string, unknown>;
+  markdown: string;
+  started_at: string;
+  finished_at: string;
+}
+
+/** Run counts of a goal (or every goal) since a time: the watchdogs' and router's statistics. */
+export interface RunCountsRow {
+  finished: number;
+  succeeded: number;
+  failed: number;
+  partial: number;
+  in_flight: number;
+  last_started_at: string | null;
+}
+
+/** The store operations of continuity: startup reconciliation, shutdown, schedules, watchdogs, dispatch. */
+export interface ContinuityStore {
+  /** Records this start; says whether the previous one ended without a clean-shutdown mark. */
+  markStart(at: string): Promise<{ previousStartAt: string | null; lastCleanShutdownAt: string | null; unclean: boolean }>;
+  markCleanShutdown(at: string): Promise<void>;
+  /** Live goals in these runtime statuses. */
+  goalsInStatus(statuses: readonly GoalStatus[]): Promise<GoalStatusRow[]>;
+  /** Live goals of these types, with their specs. */
+  goalsOfType(goalTypes: readonly string[]): Promise<ScheduledGoalRow[]>;
+  /** Live goals with a review_cadence, with their specs. */
+  scheduledGoals(): Promise<ScheduledGoalRow[]>;
+  /** Every run not finished, oldest first, with its goal's continuity policy. */
+  openRuns(): Promise<OpenRunRow[]>;
+  /** Marks runs interrupted, resumes runs (attempt counted) and parks runs, in one transaction. */
+  reconcileRuns(write: ReconcileRunsWrite): Promise<void>;
+  /** Resumes one parked, interrupted or checkpointed run by hand; its attempt is counted. */
+  resumeRun(entry: { runId: string; at: string }): Promise<RunRecord>;
+  /** Marks every run in flight (running or checkpointed) checkpointed as it stands (the shutdown manager); returns them. */
+  checkpointInFlight(entry: { at: string; runIds?: readonly string[] }): Promise<{ run_id: string; goal_id: string; checkpoint_ref: string | null }[]>;
+  /** Open loops by kind, with how many are due by `now`. */
+  openLoopCounts(now: string): Promise<{ kind: LoopKind; open: number; due: number }[]>;
+  /** Open retry loops due by `now`, oldest due first; only of goals with their own dispatch command if asked. */
+  dueRetryLoops(now: string, limit: number, withOwnCommandOnly: boolean): Promise<OpenLoopRecord[]>;
+  /** Counts an attempt on a loop and moves its due time (a retry that is being acted on, or deferred). */
+  touchLoop(entry: { loopId: string; dueAt: string | null; at: string }): Promise<void>;
+  /** Active lessons per goal type, for these goal types. */
+  lessonCountsByGoalType(goalTypes: readonly string[]): Promise<{ goal_type: string; lessons: number }[]>;
+  /** Rules in force in canary or full mode (not rolled back), per mode. */
+  activeRuleCounts(): Promise<{ mode: "canary" | "full"; rules: number }[]>;
+  /** Every live key result with its latest value. */
+  keyResultSnapshot(): Promise<KeyResultSnapshotRow[]>;
+  insertContinuityReport(report: ContinuityReportRow): Promise<void>;
+  latestContinuityReport(kind: "reconcile" | "shutdown"): Promise<ContinuityReportRow | undefined>;
+  scheduleStates(): Promise<ScheduleStateRow[]>;
+  recordScheduleFiring(entry: { goalId: string; cadence: string; firedAt: string; runId: string | null; outcome: string }): Promise<void>;
+  /** Finished and in-flight runs of a goal (null: every goal) started since a time. */
+  runCounts(goalId: string | null, since: string): Promise<RunCountsRow>;
+  /** Records what the daemon ran for a run (and, when it ends, its exit and output). */
+  recordDispatch(runId: string, dispatch: RunDispatch): Promise<void>;
+  openAlert(goalId: string): Promise<WatchdogAlertRow | undefined>;
+  insertAlert(alert: WatchdogAlertRow): Promise<void>;
+  clearAlert(entry: { alertId: string; at: string }): Promise<void>;
+  listAlerts(filter: { goalId?: string; limit: number }): Promise<WatchdogAlertRow[]>;
 }

@@ -35,4 +35,17 @@ export function registerReport(program: Command): void {
         process.stdout.write(options.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatOutcomes(outcomes));
       });
     });
+
+  for (const kind of ["reconcile", "shutdown"] as const) {
+    withJson(withRepo(report.command(kind)))
+      .description(kind === "reconcile"
+        ? "the daemon's last startup reconciliation (GoalReconciliationReport): each step, whether the previous stop was clean, which runs were resumed or parked and why"
+        : "the daemon's last shutdown summary: what was happening, each step (drain, checkpoints, KR snapshot, open loops), whether the deadline was reached")
+      .action(async (options: ReportOptions) => {
+        await withGoalOps(options, async (ops) => {
+          const found = await ops.continuity.report(kind);
+          process.stdout.write(options.json ? `${JSON.stringify(found.summary, null, 2)}\n` : found.markdown);
+        });
+      });
+  }
 }

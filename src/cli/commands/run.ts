@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { RunRecord } from "../../index.js";
 import { limitOption, withJson, withRepo, type RepoOptions } from "../options.js";
 import { withGoalOps } from "../withGoalOps.js";
+import { UsageError } from "../../errors.js";
 
 interface RunOptions extends RepoOptions {
   json?: boolean;
@@ -15,6 +16,7 @@ interface RunOptions extends RepoOptions {
   notes?: string;
   lessonCandidate?: string[];
   ref?: string;
+  state?: string;
   goal?: string;
   limit?: string;
 }
@@ -27,7 +29,15 @@ function formatRun(run: RunRecord): string {
   ];
   if (run.plan_summary !== null) lines.push(`  plan      ${run.plan_summary}`);
   if (run.actions_taken.length > 0) lines.push(`  actions   ${run.actions_taken.join(", ")}`);
-  if (run.checkpoint_ref !== null) lines.push(`  checkpoint ${run.checkpoint_ref}`);
+  if (run.checkpoint_ref !== null) lines.push(`  checkpoint ${run.checkpoint_ref}${run.checkpointed_at !== null ? ` at ${run.checkpointed_at}` : ""}${run.checkpoint_state !== null ? `  state ${JSON.stringify(run.checkpoint_state)}` : ""}`);
+  if (run.interrupted_at !== null) lines.push(`  interrupted ${run.interrupted_at} (the daemon stopped uncleanly)`);
+  if (run.parked_reason !== null && run.run_state === "parked") lines.push(`  parked    ${run.parked_reason}`);
+  if (run.resume_count > 0) lines.push(`  resumed   ${run.resume_count} time(s), last at ${run.resumed_at}`);
+  if (run.dispatch !== null) {
+    const d = run.dispatch;
+    const end = d.finished_at === undefined ? "running" : d.start_error ? `could not start: ${d.start_error}` : d.timed_out ? "killed past its timeout" : d.stopped ? "stopped at shutdown" : d.signal ? `killed by ${d.signal}` : `exit ${d.exit_code}`;
+    lines.push(`  dispatch  ${d.command.join(" ")}  pid ${d.pid ?? "-"}  ${end}`);
+  }
   lines.push(`  metrics   before ${JSON.stringify(run.metrics_before)}${run.metrics_after !== null ? `  after ${JSON.stringify(run.metrics_after)}` : ""}`);
   if (run.context_lessons.length > 0 || run.context_rules.length > 0) lines.push(`  context   lessons ${run.context_lessons.join(", ") || "none"}; rules ${run.context_rules.map((r) => `${r.rule_id} (${r.activation_mode}${r.in_context === false ? ", evaluated only" : ""})`).join(", ") || "none"}`);
   if (run.notes !== null) lines.push(`  notes     ${run.notes}`);
@@ -79,13 +89,32 @@ export function registerRun(program: Command): void {
     });
 
   withJson(withRepo(run.command("checkpoint")))
-    .description("record a resume pointer for a run in flight")
+    .description("record a resume pointer (and state) for a run in flight: after a stop, the run resumes from here instead of starting over")
     .argument("<run_id>", "the run")
     .requiredOption("--ref <ref>", "where to resume (a step, a cursor, a file)")
+    .option("--state <json>", "what the agent needs to go on from the ref, as JSON (at most 64 KiB); handed back on resume")
+    .action(async (runId: string, options: RunOptions) => {
+      let state: unknown;
+      if (options.state !== undefined) {
+        try {
+          state = JSON.parse(options.state);
+        } catch (error) {
+          throw new UsageError("run.bad_state", `--state is not JSON: ${(error as Error).message}`, { field: "state" });
+        }
+      }
+      await withGoalOps(options, async (ops) => {
+        const checkpointed = await ops.runs.checkpoint(runId, options.ref ?? "", state);
+        process.stdout.write(options.json ? `${JSON.stringify(checkpointed, null, 2)}\n` : formatRun(checkpointed));
+      });
+    });
+
+  withJson(withRepo(run.command("resume")))
+    .description("resume a parked, interrupted or checkpointed run by hand: the same run, its attempt counted (it continues from its checkpoint)")
+    .argument("<run_id>", "the run")
     .action(async (runId: string, options: RunOptions) => {
       await withGoalOps(options, async (ops) => {
-        const checkpointed = await ops.runs.checkpoint(runId, options.ref ?? "");
-        process.stdout.write(options.json ? `${JSON.stringify(checkpointed, null, 2)}\n` : formatRun(checkpointed));
+        const resumed = await ops.runs.resume(runId);
+        process.stdout.write(options.json ? `${JSON.stringify(resumed, null, 2)}\n` : formatRun(resumed));
       });
     });
 

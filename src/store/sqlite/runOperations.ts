@@ -3,7 +3,7 @@ import { InvalidInputError } from "../../errors.js";
 import type { FinishedRunWrite, RunFinish, RunRecord, RunStart } from "../types.js";
 import { cached, type SqliteDatabase, transaction } from "./database.js";
 
-const JSON_COLUMNS = ["actions_taken", "metrics_before", "metrics_after", "lesson_candidates", "context_lessons", "context_rules"] as const;
+const JSON_COLUMNS = ["actions_taken", "metrics_before", "metrics_after", "lesson_candidates", "context_lessons", "context_rules", "checkpoint_state", "dispatch"] as const;
 
 export function toRun(row: Record<string, unknown> | undefined): RunRecord | undefined {
   if (row === undefined) return undefined;
@@ -38,7 +38,8 @@ function startRunBody(db: SqliteDatabase, start: RunStart): { run: RunRecord; ex
   const run: RunRecord = {
     run_id: start.runId, goal_id: start.goalId, job_id: start.jobId, attempt, plan_summary: start.planSummary, actions_taken: [],
     verifier_status: null, local_outcome: null, business_outcome: "unknown", failure_category: null, metrics_before: start.metricsBefore,
-    metrics_after: null, duration_seconds: null, checkpoint_ref: null, run_state: "running", idempotency_key: start.idempotencyKey, notes: null,
+    metrics_after: null, duration_seconds: null, checkpoint_ref: null, checkpoint_state: null, checkpointed_at: null, run_state: "running",
+    interrupted_at: null, parked_reason: null, resumed_at: null, resume_count: 0, dispatch: null, idempotency_key: start.idempotencyKey, notes: null,
     lesson_candidates: [], context_lessons: start.contextLessons, context_rules: start.contextRules, started_at: start.at, finished_at: null,
     created_at: start.at, updated_at: start.at,
   };
@@ -81,15 +82,20 @@ export function runGoalId(db: SqliteDatabase, runId: string): string | undefined
   return (cached(db, "SELECT goal_id FROM goal_runs WHERE run_id = ?", true).get(runId) as string | undefined) ?? undefined;
 }
 
-function checkpointRunBody(db: SqliteDatabase, entry: { runId: string; ref: string; at: string }): RunRecord {
+function checkpointRunBody(db: SqliteDatabase, entry: { runId: string; ref: string; state?: unknown; at: string }): RunRecord {
   const run = getRun(db, entry.runId);
   if (run === undefined) throw new InvalidInputError("run.not_found", `no run '${entry.runId}'`, { field: "run_id" });
   if (run.run_state === "finished") throw new InvalidInputError("run.already_finished", `run ${entry.runId} is finished; only a running run can be checkpointed`, { field: "run_id" });
-  cached(db, "UPDATE goal_runs SET checkpoint_ref = ?, run_state = 'checkpointed', updated_at = ? WHERE run_id = ?").run(entry.ref, entry.at, entry.runId);
-  return { ...run, checkpoint_ref: entry.ref, run_state: "checkpointed", updated_at: entry.at };
+  const state = entry.state === undefined ? null : entry.state;
+  // A parked or interrupted run stays so (its agent may still be saving progress); the rest are checkpointed.
+  const runState = run.run_state === "parked" || run.run_state === "interrupted" ? run.run_state : "checkpointed";
+  cached(db, "UPDATE goal_runs SET checkpoint_ref = ?, checkpoint_state = ?, checkpointed_at = ?, run_state = ?, updated_at = ? WHERE run_id = ?").run(
+    entry.ref, state === null ? null : JSON.stringify(state), entry.at, runState, entry.at, entry.runId,
+  );
+  return { ...run, checkpoint_ref: entry.ref, checkpoint_state: state, checkpointed_at: entry.at, run_state: runState, updated_at: entry.at };
 }
 
-export function checkpointRun(db: SqliteDatabase, entry: { runId: string; ref: string; at: string }): RunRecord {
+export function checkpointRun(db: SqliteDatabase, entry: { runId: string; ref: string; state?: unknown; at: string }): RunRecord {
   return transaction(db, checkpointRunBody).immediate(db, entry);
 }
 

@@ -1,8 +1,9 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
-import type { AarWrite, FinishedRunWrite, LoopKind, RunFinish, RunStart } from "../types.js";
+import type { AarWrite, ContinuityReportRow, FinishedRunWrite, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
 import { aggregateOutcomes, earlierOutcomes, getAar, insertAar, insertAars, lessonCandidateRows, lessonEvidence, lessonEvidenceCounts, listAars, listLessons, listRules, rollbackRule, ruleEvents, ruleOutcomes, runsById, runsToReview } from "./learningOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
+import * as continuity from "./continuityOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
 import { cached, openDatabase, type OpenOptions, type SqliteDatabase, transaction } from "./database.js";
@@ -143,7 +144,7 @@ export class SqliteStore implements GoalOpsStore {
   async finishRun(finish: RunFinish) {
     return this.write(() => finishRun(this.db, finish));
   }
-  async checkpointRun(entry: { runId: string; ref: string; at: string }) {
+  async checkpointRun(entry: { runId: string; ref: string; state?: unknown; at: string }) {
     return this.write(() => checkpointRun(this.db, entry));
   }
   async addLoop(loop: { loopId: string; goalId: string | null; runId: string | null; kind: LoopKind; description: string; dueAt: string | null; at: string }) {
@@ -278,6 +279,83 @@ export class SqliteStore implements GoalOpsStore {
     const [row] = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];
     return { busy: (row?.busy ?? 0) !== 0, walPages: row?.log ?? 0 };
   }
+  // Continuity (src/store/sqlite/continuityOperations.ts)
+  async markStart(at: string) {
+    return continuity.markStart(this.db, at);
+  }
+  async markCleanShutdown(at: string) {
+    return this.write(() => continuity.markCleanShutdown(this.db, at));
+  }
+  async goalsInStatus(statuses: readonly GoalStatus[]) {
+    return continuity.goalsInStatus(this.db, statuses);
+  }
+  async goalsOfType(goalTypes: readonly string[]) {
+    return continuity.goalsOfType(this.db, goalTypes);
+  }
+  async scheduledGoals() {
+    return continuity.scheduledGoals(this.db);
+  }
+  async openRuns() {
+    return continuity.openRuns(this.db);
+  }
+  async reconcileRuns(write: ReconcileRunsWrite) {
+    return continuity.reconcileRuns(this.db, write);
+  }
+  async resumeRun(entry: { runId: string; at: string }) {
+    return this.write(() => continuity.resumeRun(this.db, entry));
+  }
+  async checkpointInFlight(entry: { at: string; runIds?: readonly string[] }) {
+    return this.write(() => continuity.checkpointInFlight(this.db, entry));
+  }
+  async openLoopCounts(now: string) {
+    return continuity.openLoopCounts(this.db, now);
+  }
+  async dueRetryLoops(now: string, limit: number, withOwnCommandOnly: boolean) {
+    return continuity.dueRetryLoops(this.db, now, limit, withOwnCommandOnly);
+  }
+  async touchLoop(entry: { loopId: string; dueAt: string | null; at: string }) {
+    return this.write(() => continuity.touchLoop(this.db, entry));
+  }
+  async lessonCountsByGoalType(goalTypes: readonly string[]) {
+    return continuity.lessonCountsByGoalType(this.db, goalTypes);
+  }
+  async activeRuleCounts() {
+    return continuity.activeRuleCounts(this.db);
+  }
+  async keyResultSnapshot() {
+    return continuity.keyResultSnapshot(this.db);
+  }
+  async insertContinuityReport(report: ContinuityReportRow) {
+    return this.write(() => continuity.insertContinuityReport(this.db, report));
+  }
+  async latestContinuityReport(kind: "reconcile" | "shutdown") {
+    return continuity.latestContinuityReport(this.db, kind);
+  }
+  async scheduleStates() {
+    return continuity.scheduleStates(this.db);
+  }
+  async recordScheduleFiring(entry: { goalId: string; cadence: string; firedAt: string; runId: string | null; outcome: string }) {
+    return this.write(() => continuity.recordScheduleFiring(this.db, entry));
+  }
+  async runCounts(goalId: string | null, since: string) {
+    return continuity.runCounts(this.db, goalId, since);
+  }
+  async recordDispatch(runId: string, dispatch: RunDispatch) {
+    return this.write(() => continuity.recordDispatch(this.db, runId, dispatch));
+  }
+  async openAlert(goalId: string) {
+    return continuity.openAlert(this.db, goalId);
+  }
+  async insertAlert(alert: WatchdogAlertRow) {
+    return this.write(() => continuity.insertAlert(this.db, alert));
+  }
+  async clearAlert(entry: { alertId: string; at: string }) {
+    return this.write(() => continuity.clearAlert(this.db, entry));
+  }
+  async listAlerts(filter: { goalId?: string; limit: number }) {
+    return continuity.listAlerts(this.db, filter);
+  }
+
   async integrityCheck() {
     return (this.db.pragma("integrity_check") as { integrity_check: string }[]).map((r) => r.integrity_check).join("; ");
   }

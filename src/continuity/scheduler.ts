@@ -1,0 +1,201 @@
+/**
+ * The scheduler behind `review_cadence`: each active goal with a cadence fires on it, a cron
+ * expression (five fields, or six with seconds; croner, in the goal's `schedule.timezone`, else
+ * scheduler.timezone, else UTC) or an interval ('90s', '15m', '6h').
+ *
+ * Overlap (a goal's `schedule.overlap`, default skip): a firing while the goal's previous job still
+ * runs (its firing handler, or a dispatched job of the goal) is skipped and recorded as a run with
+ * failure category run_overlap; `allow` runs both.
+ *
+ * Catch-up after downtime (a goal's `schedule.catch_up`, default one): at start, a goal whose
+ * last firing (kept in the database) is older than its most recent due time (cron: the latest
+ * match before now; interval: last firing + interval) fires once at once, however many firings
+ * were missed; `none` waits for the next due time. A goal that never fired has nothing to catch up.
+ */
+import { Cron } from "croner";
+import { intervalMs } from "../spec/interval.js";
+import type { ScheduleSpec } from "../spec/types.js";
+import type { GoalOpsStore, ScheduledGoalRow } from "../store/types.js";
+import type { Logger } from "../daemon/logger.js";
+
+export interface Firing {
+  at: Date;
+  /** A firing missed while the daemon was down, run once at start. */
+  catchUp: boolean;
+}
+
+export interface SchedulerDeps {
+  store: GoalOpsStore;
+  log: Logger;
+  /** Time zone of cron expressions whose goal names none. */
+  timezone: string;
+  /** What a firing does; returns what happened (recorded as the schedule's last outcome) and the run it made, if any. */
+  fire(goal: ScheduledGoalRow, firing: Firing): Promise<{ outcome: string; runId?: string | null }>;
+  /** Whether a job of this goal is running now (a dispatched job). */
+  busy(goalId: string): boolean;
+  /** Records a skipped overlap as a run_overlap run; returns its id. */
+  recordOverlap(goal: ScheduledGoalRow, firing: Firing): Promise<string>;
+  now?: () => Date;
+}
+
+interface Entry {
+  goal: ScheduledGoalRow;
+  /** cadence + time zone: a change replaces the entry. */
+  key: string;
+  cron: Cron | null;
+  interval: NodeJS.Timeout | null;
+  firing: boolean;
+}
+
+export interface ScheduleView {
+  goal_id: string;
+  cadence: string;
+  timezone: string;
+  overlap: "skip" | "allow";
+  next_at: string | null;
+  firing: boolean;
+}
+
+/** When a cadence was last due before `now`, or null (never, or not a known cadence). */
+export function lastDueBefore(cadence: string, timezone: string, lastFiredAt: Date, now: Date): Date | null {
+  const ms = intervalMs(cadence);
+  if (ms !== undefined) {
+    const due = new Date(lastFiredAt.getTime() + ms);
+    return due <= now ? due : null;
+  }
+  const cron = new Cron(cadence, { paused: true, timezone });
+  const previous = cron.previousRuns(1, now)[0];
+  cron.stop();
+  return previous !== undefined && previous > lastFiredAt ? previous : null;
+}
+
+export class Scheduler {
+  private readonly entries = new Map<string, Entry>();
+  private stopped = false;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Sets up every active goal's schedule and fires the catch-ups; returns how many caught up. */
+  async start(): Promise<{ scheduled: number; caughtUp: string[] }> {
+    const last = new Map((await this.deps.store.scheduleStates()).map((s) => [s.goal_id, s]));
+    await this.refresh();
+    const caughtUp: string[] = [];
+    const now = this.now();
+    for (const entry of this.entries.values()) {
+      const state = last.get(entry.goal.goal_id);
+      const spec = scheduleOf(entry.goal);
+      if (state?.last_fired_at == null || (spec.catch_up ?? "one") === "none") continue;
+      const due = lastDueBefore(entry.goal.spec.review_cadence as string, this.timezoneOf(entry.goal), new Date(state.last_fired_at), now);
+      if (due === null) continue;
+      caughtUp.push(entry.goal.goal_id);
+      this.deps.log.info(`catching up a firing missed while the daemon was down (${entry.goal.goal_id}, due ${due.toISOString()})`, { goal_id: entry.goal.goal_id, due_at: due.toISOString() });
+      void this.fire(entry.goal.goal_id, true);
+    }
+    return { scheduled: this.entries.size, caughtUp };
+  }
+
+  /** Re-reads the goals with a cadence (after a sync): new, changed and stopped schedules take effect now. */
+  async refresh(): Promise<void> {
+    if (this.stopped) return;
+    const goals = (await this.deps.store.scheduledGoals()).filter((g) => g.status === "active");
+    const seen = new Set<string>();
+    for (const goal of goals) {
+      seen.add(goal.goal_id);
+      const key = `${goal.spec.review_cadence as string}|${this.timezoneOf(goal)}`;
+      const existing = this.entries.get(goal.goal_id);
+      if (existing !== undefined && existing.key === key) {
+        existing.goal = goal; // overlap policy and job may change without a new timer
+        continue;
+      }
+      if (existing !== undefined) this.clear(existing);
+      const entry = this.schedule(goal, key);
+      if (entry !== undefined) this.entries.set(goal.goal_id, entry);
+    }
+    for (const [id, entry] of this.entries) {
+      if (seen.has(id)) continue;
+      this.clear(entry);
+      this.entries.delete(id);
+    }
+  }
+
+  list(): ScheduleView[] {
+    return [...this.entries.values()].map((e) => ({
+      goal_id: e.goal.goal_id,
+      cadence: e.goal.spec.review_cadence as string,
+      timezone: this.timezoneOf(e.goal),
+      overlap: scheduleOf(e.goal).overlap ?? "skip",
+      next_at: e.cron?.nextRun()?.toISOString() ?? null,
+      firing: e.firing,
+    }));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const entry of this.entries.values()) this.clear(entry);
+    this.entries.clear();
+  }
+
+  private timezoneOf(goal: ScheduledGoalRow): string {
+    return scheduleOf(goal).timezone ?? this.deps.timezone;
+  }
+
+  private schedule(goal: ScheduledGoalRow, key: string): Entry | undefined {
+    const cadence = goal.spec.review_cadence as string;
+    const entry: Entry = { goal, key, cron: null, interval: null, firing: false };
+    const ms = intervalMs(cadence);
+    try {
+      if (ms !== undefined) {
+        entry.interval = setInterval(() => void this.fire(goal.goal_id, false), ms);
+        entry.interval.unref();
+      } else {
+        entry.cron = new Cron(cadence, { timezone: this.timezoneOf(goal), unref: true }, () => void this.fire(goal.goal_id, false));
+      }
+    } catch (error) {
+      // The schema checks the shape; croner finds the rest (a day 32, an unknown time zone).
+      this.deps.log.error(`${goal.goal_id}: review_cadence '${cadence}' cannot be scheduled: ${(error as Error).message}`, { goal_id: goal.goal_id });
+      return undefined;
+    }
+    return entry;
+  }
+
+  private clear(entry: Entry): void {
+    entry.cron?.stop();
+    if (entry.interval !== null) clearInterval(entry.interval);
+  }
+
+  private async fire(goalId: string, catchUp: boolean): Promise<void> {
+    const entry = this.entries.get(goalId);
+    if (entry === undefined || this.stopped) return;
+    const goal = entry.goal;
+    const firing: Firing = { at: this.now(), catchUp };
+    const cadence = goal.spec.review_cadence as string;
+    const record = (outcome: string, runId: string | null) =>
+      this.deps.store.recordScheduleFiring({ goalId, cadence, firedAt: firing.at.toISOString(), runId, outcome });
+    let ours = false;
+    try {
+      if ((entry.firing || this.deps.busy(goalId)) && (scheduleOf(goal).overlap ?? "skip") === "skip") {
+        const runId = await this.deps.recordOverlap(goal, firing);
+        this.deps.log.warn(`${goalId}: skipped a firing, its previous job still runs (run_overlap ${runId})`, { goal_id: goalId, run_id: runId });
+        await record("skipped: overlap", runId);
+        return;
+      }
+      entry.firing = true;
+      ours = true;
+      const { outcome, runId } = await this.deps.fire(goal, firing);
+      await record(catchUp ? `${outcome} (catch-up)` : outcome, runId ?? null);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.deps.log.error(`${goalId}: scheduled job failed: ${message}`, { goal_id: goalId });
+      await record(`failed: ${message}`, null).catch(() => undefined);
+    } finally {
+      if (ours) entry.firing = false;
+    }
+  }
+}
+
+function scheduleOf(goal: ScheduledGoalRow): ScheduleSpec {
+  return (goal.spec.schedule as ScheduleSpec | undefined) ?? {};
+}
