@@ -16,12 +16,18 @@
 // runs with a realistic failure mix, each run on a fresh copy of the filled database; `goalops
 // report learning` on the largest.
 //
-//   npm run bench                       (builds first; 10,000 files, 5 runs; all four parts)
-//   npm run bench -- --only daemon      (just one part: sync, ledger, daemon or learning)
-//   node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger|daemon|learning] [--json] [--keep]
+// Then the continuity part (bench/continuity.mjs), in the big tree: the real daemon's startup
+// reconciliation after an unclean stop and its shutdown with runs in flight (SIGTERM), over a
+// database filled with 1,000,000 finished runs, 1,000 runs in flight and 10,000 open loops, each
+// start on a fresh copy; the daemon's own reports' durations and steps, wall clock and RSS outside.
+//
+//   npm run bench                       (builds first; 10,000 files, 5 runs; all five parts)
+//   npm run bench -- --only daemon      (just one part: sync, ledger, daemon, learning or continuity)
+//   node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger|daemon|learning|continuity] [--json] [--keep]
 //                      [--daemon-edits N] [--daemon-latency-edits N] [--daemon-edit-batch N]
 //                      [--daemon-clients N] [--daemon-seconds N] [--daemon-cpu-prof DIR] [--daemon-trace-gc]
 //                      [--learning-runs N,N,...] [--learning-cpu-prof DIR]
+//                      [--continuity-runs N] [--continuity-loops N] [--continuity-in-flight N]
 //
 // --daemon-edits: edits between the two RSS readings (default 10,000; stops at 10 minutes);
 // --daemon-latency-edits: measured single-file edits (default 300); --daemon-edit-batch: files
@@ -32,13 +38,17 @@
 // --learning-runs: the ledger sizes of the learning part (default 100000,1000000; the targets are
 // for those two); --learning-cpu-prof DIR: also run learn once more on the largest ledger under node
 // --cpu-prof (its .cpuprofile written to DIR) and report the top self-time functions.
+// --continuity-runs / --continuity-loops / --continuity-in-flight: finished runs (default 1,000,000),
+// open loops (default 10,000) and runs in flight (default 1,000) in the continuity part's database
+// (the targets are for those sizes and 10,000 files).
 //
 // The report (markdown, or JSON with --json) goes to stdout, with the command that produced it;
 // progress goes to stderr.
 // Exit codes: 0 measured (whether or not the targets are met), 1 a check failed (the tree does not
 // validate, a command failed, ajv-cli does not really validate, the daemon did not start, its API
-// answered otherwise than documented, the runs in its database do not add up, or the learning cycle
-// did not review and count the runs its ledger holds), 2 usage error.
+// answered otherwise than documented, the runs in its database do not add up, the learning cycle
+// did not review and count the runs its ledger holds, or the daemon's reconciliation and shutdown
+// reports do not match the runs and loops in its database), 2 usage error.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -47,6 +57,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateTree } from "./generateTree.mjs";
+import { CONTINUITY_DEFAULTS, continuityMarkdown, measureContinuity } from "./continuity.mjs";
 import { DAEMON_DEFAULTS, daemonMarkdown, measureDaemon } from "./daemon.mjs";
 import { LEARNING_DEFAULTS, learningMarkdown, measureLearning } from "./learning.mjs";
 import { measureLedger } from "./ledger.mjs";
@@ -54,9 +65,10 @@ import { fmtInt, median, summary } from "./stats.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const USAGE =
-  "usage: node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger|daemon|learning] [--json] [--keep]\n" +
+  "usage: node bench/run.mjs [--files N] [--runs N] [--seed N] [--only sync|ledger|daemon|learning|continuity] [--json] [--keep]\n" +
   "                          [--daemon-edits N] [--daemon-latency-edits N] [--daemon-edit-batch N] [--daemon-clients N] [--daemon-seconds N] [--daemon-cpu-prof DIR] [--daemon-trace-gc]\n" +
-  "                          [--learning-runs N,N,...] [--learning-cpu-prof DIR]\n";
+  "                          [--learning-runs N,N,...] [--learning-cpu-prof DIR]\n" +
+  "                          [--continuity-runs N] [--continuity-loops N] [--continuity-in-flight N]\n";
 const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
 const TIME = "/usr/bin/time";
 const require = createRequire(import.meta.url);
@@ -93,6 +105,9 @@ function readOptions() {
         "daemon-trace-gc": { type: "boolean", default: false },
         "learning-runs": { type: "string", default: LEARNING_DEFAULTS.sizes.join(",") },
         "learning-cpu-prof": { type: "string" },
+        "continuity-runs": { type: "string", default: String(CONTINUITY_DEFAULTS.runs) },
+        "continuity-loops": { type: "string", default: String(CONTINUITY_DEFAULTS.loops) },
+        "continuity-in-flight": { type: "string", default: String(CONTINUITY_DEFAULTS.inFlight) },
         json: { type: "boolean", default: false },
         keep: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -111,7 +126,7 @@ function readOptions() {
     if (!Number.isInteger(n) || n < 1) usage(`--${name} must be a positive integer, got '${parsed[name]}'`);
     return n;
   };
-  if (parsed.only !== undefined && !["sync", "ledger", "daemon", "learning"].includes(parsed.only)) usage(`--only must be sync, ledger, daemon or learning, got '${parsed.only}'`);
+  if (parsed.only !== undefined && !["sync", "ledger", "daemon", "learning", "continuity"].includes(parsed.only)) usage(`--only must be sync, ledger, daemon, learning or continuity, got '${parsed.only}'`);
   const only = parsed.only ?? "all";
   const daemon = {
     edits: positive("daemon-edits"),
@@ -137,10 +152,12 @@ function readOptions() {
     ledger: only === "all" || only === "ledger",
     daemon: only === "all" || only === "daemon",
     learning: only === "all" || only === "learning",
+    continuity: only === "all" || only === "continuity",
     daemonSettings: daemon,
     daemonNodeArgs,
     learningRuns,
     learningCpuProf: parsed["learning-cpu-prof"] === undefined ? undefined : resolve(parsed["learning-cpu-prof"]),
+    continuitySettings: { runs: positive("continuity-runs"), loops: positive("continuity-loops"), inFlight: positive("continuity-in-flight") },
   };
 }
 
@@ -376,7 +393,12 @@ function markdown(report) {
     out.push(learningMarkdown(report.learning).trimEnd());
     out.push("");
   }
-  const missed = [...report.results, ...(report.daemon?.rows ?? []), ...(report.learning?.rows ?? [])].filter((r) => r.met === false).map((r) => r.label);
+  if (report.continuity) {
+    if (out.at(-1) !== "") out.push("");
+    out.push(continuityMarkdown(report.continuity).trimEnd());
+    out.push("");
+  }
+  const missed = [...report.results, ...(report.daemon?.rows ?? []), ...(report.learning?.rows ?? []), ...(report.continuity?.rows ?? [])].filter((r) => r.met === false).map((r) => r.label);
   out.push(missed.length === 0 ? "All targets met." : `Targets missed: ${missed.join("; ")}.`);
   return `${out.join("\n")}\n`;
 }
@@ -490,7 +512,7 @@ async function main() {
   try {
     // The big tree, for the parts that use it (the learning part makes a small repository of its own).
     let stats = null;
-    if (options.sync || options.ledger || options.daemon) {
+    if (options.sync || options.ledger || options.daemon || options.continuity) {
       progress(`generating ${fmtInt(options.files)} goal files (seed ${options.seed}) ...`);
       const genStart = process.hrtime.bigint();
       stats = generateTree({ files: options.files, seed: options.seed });
@@ -511,6 +533,7 @@ async function main() {
     const ledgerRows = options.ledger ? await measureLedger({ tree, scratch, goalops, progress, CheckFailed }) : [];
     const daemon = options.daemon ? await measureDaemon({ tree, files: options.files, progress, CheckFailed, env: childEnv(), settings: options.daemonSettings, nodeArgs: options.daemonNodeArgs }) : null;
     const learning = options.learning ? await measureLearning({ sizes: options.learningRuns, seed: options.seed, scratch, keep: options.keep, runNode, progress, CheckFailed, cpuProfDir: options.learningCpuProf }) : null;
+    const continuity = options.continuity ? await measureContinuity({ tree, files: options.files, seed: options.seed, scratch, keep: options.keep, settings: options.continuitySettings, env: childEnv(), runNode, progress, CheckFailed }) : null;
 
     const cpuList = cpus();
     const report = {
@@ -537,7 +560,7 @@ async function main() {
         seed: options.seed,
       },
       runs: options.runs,
-      parts: { sync: options.sync, ledger: options.ledger, daemon: options.daemon, learning: options.learning },
+      parts: { sync: options.sync, ledger: options.ledger, daemon: options.daemon, learning: options.learning, continuity: options.continuity },
       ajv:
         m === null
           ? null
@@ -549,6 +572,7 @@ async function main() {
       results: [...(m === null ? [] : buildResults(m, options.files)), ...ledgerRows],
       daemon,
       learning,
+      continuity,
       benchSeconds: (Date.now() - started) / 1000,
     };
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : markdown(report));

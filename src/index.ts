@@ -24,6 +24,13 @@ import { Playbook } from "./learning/playbook.js";
 import { LearningCycle, type LearnOptions, type LearningCycleResult } from "./learning/learningCycle.js";
 import { type AgentContext, buildContext } from "./goals/agentContext.js";
 import { Continuity } from "./continuity/continuity.js";
+import { Dispatcher } from "./continuity/dispatcher.js";
+import { DaemonJobs } from "./continuity/daemonJobs.js";
+import type { RouterResult } from "./continuity/initiativeRouter.js";
+import { createLogger, type Logger } from "./daemon/logger.js";
+import type { RunRecord } from "./store/types.js";
+
+const SILENT = createLogger("text", () => undefined);
 import { buildStatus, type StatusReport } from "./goals/statusReport.js";
 import { openStore } from "./store/openStore.js";
 import type { GoalOpsStore } from "./store/types.js";
@@ -57,6 +64,13 @@ export interface GoalOps {
   readonly lessons: Lessons;
   /** Playbook rules with their evidence and evaluation (promote, roll back, wait). */
   readonly playbook: Playbook;
+  /** The initiative router's ranking of the work toward active key results (nothing dispatched). */
+  route(): Promise<RouterResult>;
+  /**
+   * Runs a goal's job (without a goal: the router's first) in this process and waits for its end;
+   * the daemon does the same for schedules, retries and POST /v1/dispatch.
+   */
+  dispatch(options?: { goalId?: string; trigger?: string; log?: Logger }): Promise<{ dispatched: false; code: string; reason: string } | { dispatched: true; run: RunRecord }>;
   /** Continuity: the last startup reconciliation and shutdown reports, watchdog alerts. */
   readonly continuity: Continuity;
   /** The learning cycle: reviews, lessons, rules, proposals as files (and a commit on the week's branch). */
@@ -150,6 +164,21 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
       continuity ??= new Continuity(getStore());
       return continuity;
     },
+    route() {
+      const dispatcher = new Dispatcher(ops, getStore(), config, SILENT);
+      return new DaemonJobs(ops, getStore(), config, dispatcher, SILENT).route({ dispatch: false });
+    },
+    async dispatch(o = {}) {
+      const log = o.log ?? SILENT;
+      const dispatcher = new Dispatcher(ops, getStore(), config, log);
+      const trigger = o.trigger ?? "cli";
+      const outcome = o.goalId !== undefined
+        ? await dispatcher.dispatch({ goalId: o.goalId, trigger })
+        : ((await new DaemonJobs(ops, getStore(), config, dispatcher, log).route({ dispatch: true, trigger })).dispatched ?? { dispatched: false as const, code: "dispatch.nothing_to_route", reason: "the router found no initiative to dispatch (goalops dispatch --dry-run says why)" });
+      if (!outcome.dispatched) return outcome;
+      const run = (await outcome.done) ?? (await ops.runs.show(outcome.runId));
+      return { dispatched: true, run };
+    },
     learn(o) {
       return new LearningCycle(getStore(), config, { outcomes: ops.outcomes, reviews: ops.reviews, lessons: ops.lessons, playbook: ops.playbook }).run(o);
     },
@@ -202,5 +231,6 @@ export type { GoalOpsStore, AfterActionReviewRecord, OutcomeGroupRow } from "./s
 export type { ContinuityReportRow, WatchdogAlertRow, ScheduleStateRow, RunDispatch, RunState } from "./store/types.js";
 export type { ReconciliationReport, RunDecision } from "./continuity/startupReconciliation.js";
 export type { ShutdownSummary } from "./continuity/shutdownManager.js";
+export type { RouterResult, RankedCandidate, RouterExclusion } from "./continuity/initiativeRouter.js";
 export type { OpenLoopRecord, RunRecord, GoalRecord, GoalRow, KeyResultValueRow, StateEventRow, SyncCounts } from "./store/types.js";
 export type { GoalSpec, LessonSpec, PlaybookRuleSpec, ConfigSpec, GoalStatus, GoalType, FailureCategory } from "./spec/types.js";

@@ -21,13 +21,13 @@ const G = {
 };
 
 /** An initiative under the test KR whose jobs run test/fixtures/agent/agent.mjs in `mode`. */
-function agentGoal(id: string, mode: string[], extra = "", dispatchExtra = ""): string {
+function agentGoal(id: string, mode: string[], extra = "", dispatchExtra = "", priority = 2): string {
   return `goal_id: ${id}
 goal_type: initiative
 title: Work ${id.slice(-2)}
 parent_goal_id: ${IDS.kr}
 owner_agent: agent-1
-priority: 2
+priority: ${priority}
 status: active
 allowed_capabilities: [step]
 dispatch:
@@ -96,6 +96,9 @@ describe("continuity", () => {
     // The same run, its attempt counted, its checkpoint kept for the agent.
     expect(resumed).toMatchObject({ run_state: "running", attempt: 2, resume_count: 1, checkpoint_ref: "page-3", checkpoint_state: { cursor: 3 } });
     expect(ok(await d.api("GET", `/v1/runs/${plain.run_id}`))).toMatchObject({ run_state: "parked", parked_reason: expect.stringContaining("before any checkpoint") });
+    // The agent learns from its context what to resume, and from where.
+    expect(ok(await d.api("GET", `/v1/goals/${G.agentRun}/context`)).unfinishedRuns).toMatchObject([{ run_id: run.run_id, attempt: 2, checkpoint_ref: "page-3", checkpoint_state: { cursor: 3 } }]);
+    expect((await d.api("GET", `/v1/goals/${G.agentRun}/context?format=md`)).text).toContain(`${run.run_id} (running, attempt 2): checkpoint page-3 {"cursor":3}`);
     expect(ok(await d.api("GET", "/v1/reports/reconcile")).report_id).toBe(second.report_id);
     expect(ok(await d.api("GET", "/v1/loops")).loops.map((l: { loop_id: string }) => l.loop_id)).toEqual([loop.loop_id]);
     expect(ok(await d.api("GET", `/v1/key-results/${IDS.kr}/values`)).values.map((v: { value: number }) => v.value)).toEqual([90]);
@@ -279,5 +282,25 @@ watchdog:
     const refused = await d.api("POST", "/v1/dispatch", { goal_id: IDS.kr });
     expect(refused).toMatchObject({ status: 409, json: { dispatched: false, code: "dispatch.no_command" } });
     await d.stop();
+  }, 60_000);
+
+  it("goalops dispatch runs a job without the daemon, and --dry-run shows the router's ranking and exclusions", async () => {
+    const root = repo({
+      [`goals/${G.worker}.yaml`]: agentGoal(G.worker, ["sleep", "10"]),
+      [`goals/${G.flaky}.yaml`]: agentGoal(G.flaky, ["fail"], "retry:\n  max_attempts: 1\n", "", 1),
+      [`goals/${G.strict}.yaml`]: goalYaml({ goal_id: G.strict, goal_type: "initiative", title: "No command", parent_goal_id: IDS.kr, status: "active" }),
+    });
+    expect((await runCli(["sync"], { cwd: root })).exitCode).toBe(0);
+    // biome-ignore lint/suspicious/noExplicitAny: router JSON
+    const routed = (await runCliJson<any>(["dispatch", "--dry-run", "--json"], { cwd: root })).json;
+    expect(routed.ranked.map((r: { goalId: string }) => r.goalId)).toEqual([G.flaky, G.worker]);
+    expect(routed.excluded).toMatchObject([{ goalId: G.strict, reason: expect.stringContaining("dispatch command") }]);
+    const failed = await runCli(["dispatch"], { cwd: root });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stdout.trim()).toMatch(/^grun_\w+ {2}failed \(tool_error\) {2}exit 3$/);
+    const succeeded = await runCli(["dispatch", G.worker], { cwd: root });
+    expect(succeeded).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/succeeded {2}exit 0/) });
+    const refused = await runCli(["dispatch", G.strict], { cwd: root });
+    expect(refused).toMatchObject({ exitCode: 1, stderr: expect.stringContaining("no dispatch.command") });
   }, 60_000);
 });

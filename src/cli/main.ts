@@ -24,6 +24,7 @@ import { registerReport } from "./commands/report.js";
 import { registerLesson } from "./commands/lesson.js";
 import { registerPlaybook } from "./commands/playbook.js";
 import { registerLearn } from "./commands/learn.js";
+import { registerDispatch } from "./commands/dispatch.js";
 import { VERSION } from "../version.js";
 
 export function buildProgram(): Command {
@@ -62,6 +63,7 @@ Examples:
   registerLesson(program);
   registerPlaybook(program);
   registerLearn(program);
+  registerDispatch(program);
   registerDaemon(program);
   return program;
 }

@@ -17,6 +17,8 @@ export interface AgentContext {
   /** Rules in full mode, and canary rules this run draws; never shadow rules. */
   rules: { rule_id: string; title: string; activation_mode: "canary" | "full"; rule_text: string }[];
   openLoops: { loop_id: string; kind: string; description: string; due_at: string | null }[];
+  /** The goal's runs not finished: what to resume (from its checkpoint) instead of starting over. */
+  unfinishedRuns: { run_id: string; run_state: string; attempt: number; checkpoint_ref: string | null; checkpoint_state: unknown; parked_reason: string | null }[];
   /** Set when canary rules were left out because no run was given to draw them. */
   note?: string;
 }
@@ -62,6 +64,7 @@ export async function buildContext(store: GoalOpsStore, tracker: KeyResultTracke
   const spec = goal.spec as { description?: string; success_metrics?: string[]; constraints?: string[]; allowed_capabilities?: string[]; time_horizon?: string };
   const { lessons, rules, canaryUndrawn } = selectApplicable(spec.allowed_capabilities ?? [], await store.contextCandidates(goal.goal_type), options.runId);
   const loops: OpenLoopRecord[] = await store.listLoops({ goalId, includeResolved: false });
+  const unfinished = await store.unfinishedRuns(goalId);
 
   return {
     goal: {
@@ -82,6 +85,7 @@ export async function buildContext(store: GoalOpsStore, tracker: KeyResultTracke
     lessons: lessons.map((l) => ({ lesson_id: l.lesson_id, action_type: l.action_type, lesson_text: l.lesson_text })),
     rules: rules.map((r) => ({ rule_id: r.rule_id, title: r.title, activation_mode: r.activation_mode as "canary" | "full", rule_text: r.rule_text })),
     openLoops: loops.map((l) => ({ loop_id: l.loop_id, kind: l.kind, description: l.description, due_at: l.due_at })),
+    unfinishedRuns: unfinished.map(({ run_id, run_state, attempt, checkpoint_ref, checkpoint_state, parked_reason }) => ({ run_id, run_state, attempt, checkpoint_ref, checkpoint_state, parked_reason })),
     ...(canaryUndrawn ? { note: "canary rules are drawn per run: give the run id (--run, or run_id in the API) to include the ones this run draws" } : {}),
   };
 }
@@ -101,6 +105,13 @@ export function contextMarkdown(c: AgentContext): string {
   }
   if (c.rules.length > 0) lines.push("", "## Playbook rules", ...c.rules.map((r) => `- ${r.rule_text} (${r.rule_id}, ${r.activation_mode})`));
   if (c.lessons.length > 0) lines.push("", "## Lessons", ...c.lessons.map((l) => `- ${l.lesson_text} (${l.lesson_id})`));
+  if (c.unfinishedRuns.length > 0) {
+    lines.push("", "## Unfinished runs (resume from the checkpoint; do not repeat what it covers)");
+    for (const r of c.unfinishedRuns) {
+      const from = r.checkpoint_ref === null ? "no checkpoint" : `checkpoint ${r.checkpoint_ref}${r.checkpoint_state !== null ? ` ${JSON.stringify(r.checkpoint_state)}` : ""}`;
+      lines.push(`- ${r.run_id} (${r.run_state}, attempt ${r.attempt}): ${from}${r.parked_reason !== null && r.run_state === "parked" ? `; parked: ${r.parked_reason}` : ""}`);
+    }
+  }
   if (c.openLoops.length > 0) lines.push("", "## Open loops", ...c.openLoops.map((l) => `- ${l.kind}: ${l.description}${l.due_at !== null ? ` (due ${l.due_at})` : ""} (${l.loop_id})`));
   return `${lines.join("\n")}\n`;
 }

@@ -665,6 +665,8 @@ export interface ContinuityStore {
   goalsOfType(goalTypes: readonly string[]): Promise<ScheduledGoalRow[]>;
   /** Live goals with a review_cadence, with their specs. */
   scheduledGoals(): Promise<ScheduledGoalRow[]>;
+  /** A goal's runs not finished, oldest first (the agent context lists them to resume). */
+  unfinishedRuns(goalId: string): Promise<RunRecord[]>;
   /** Every run not finished, oldest first, with its goal's continuity policy. */
   openRuns(): Promise<OpenRunRow[]>;
   /** Marks runs interrupted, resumes runs (attempt counted) and parks runs, in one transaction. */

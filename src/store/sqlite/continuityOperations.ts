@@ -10,7 +10,7 @@ import type {
   RunRecord, ScheduledGoalRow, ScheduleStateRow, WatchdogAlertRow,
 } from "../types.js";
 import { cached, type SqliteDatabase, transaction } from "./database.js";
-import { getRun } from "./runOperations.js";
+import { getRun, toRun } from "./runOperations.js";
 import { getMeta, setMeta } from "./syncOperations.js";
 
 export function markStart(db: SqliteDatabase, at: string): { previousStartAt: string | null; lastCleanShutdownAt: string | null; unclean: boolean } {
@@ -48,6 +48,11 @@ export function goalsOfType(db: SqliteDatabase, goalTypes: readonly string[]): S
 
 export function scheduledGoals(db: SqliteDatabase): ScheduledGoalRow[] {
   return (cached(db, `SELECT ${GOAL_COLUMNS} FROM goal_definitions WHERE archived_at IS NULL AND review_cadence IS NOT NULL ORDER BY goal_id`).all() as Record<string, unknown>[]).map(toScheduledGoal);
+}
+
+export function unfinishedRuns(db: SqliteDatabase, goalId: string): RunRecord[] {
+  const rows = cached(db, "SELECT * FROM goal_runs WHERE goal_id = ? AND run_state <> 'finished' ORDER BY started_at, run_id LIMIT 100").all(goalId) as Record<string, unknown>[];
+  return rows.map((r) => toRun(r) as RunRecord);
 }
 
 export function openRuns(db: SqliteDatabase): OpenRunRow[] {

@@ -295,6 +295,9 @@ export class SqliteStore implements GoalOpsStore {
   async scheduledGoals() {
     return continuity.scheduledGoals(this.db);
   }
+  async unfinishedRuns(goalId: string) {
+    return continuity.unfinishedRuns(this.db, goalId);
+  }
   async openRuns() {
     return continuity.openRuns(this.db);
   }
