@@ -18,6 +18,8 @@ import type { ScheduleSpec } from "../spec/types.js";
 import type { GoalOpsStore, ScheduledGoalRow } from "../store/types.js";
 import type { Logger } from "../daemon/logger.js";
 
+const REFRESH_COALESCE_MS = 500;
+
 export interface Firing {
   at: Date;
   /** A firing missed while the daemon was down, run once at start. */
@@ -72,6 +74,7 @@ export function lastDueBefore(cadence: string, timezone: string, lastFiredAt: Da
 export class Scheduler {
   private readonly entries = new Map<string, Entry>();
   private stopped = false;
+  private refreshTimer: NodeJS.Timeout | null = null;
   private readonly now: () => Date;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -100,7 +103,7 @@ export class Scheduler {
   /** Re-reads the goals with a cadence (after a sync): new, changed and stopped schedules take effect now. */
   async refresh(): Promise<void> {
     if (this.stopped) return;
-    const goals = (await this.deps.store.scheduledGoals()).filter((g) => g.status === "active");
+    const goals = await this.deps.store.scheduledGoals();
     const seen = new Set<string>();
     for (const goal of goals) {
       seen.add(goal.goal_id);
@@ -121,6 +124,16 @@ export class Scheduler {
     }
   }
 
+  /** A refresh soon: edits come in bursts (a checkout syncs many batches), one re-read serves them all. */
+  requestRefresh(): void {
+    if (this.refreshTimer !== null || this.stopped) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      void this.refresh().catch((error: unknown) => this.deps.log.error(`scheduler refresh failed: ${error instanceof Error ? error.message : String(error)}`));
+    }, REFRESH_COALESCE_MS);
+    this.refreshTimer.unref();
+  }
+
   list(): ScheduleView[] {
     return [...this.entries.values()].map((e) => ({
       goal_id: e.goal.goal_id,
@@ -134,6 +147,7 @@ export class Scheduler {
 
   stop(): void {
     this.stopped = true;
+    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
     for (const entry of this.entries.values()) this.clear(entry);
     this.entries.clear();
   }

@@ -92,7 +92,11 @@ export async function shutDown(store: GoalOpsStore, options: ShutdownOptions): P
       recorded_at: k.recorded_at,
       progress: k.value === null ? null : Math.round(krProgress(k, k.value) * 1000) / 1000,
     }));
-    return { key_results: krs.length, with_value: values.filter((v) => v.value !== null).length, values: values.slice(0, 200) };
+    return {
+      key_results: krs.length,
+      with_value: values.filter((v) => v.value !== null).length,
+      values: values.slice(0, 200).map((v) => ({ ...v, text: `${v.goal_id} ${v.metric}: ${v.value === null ? "no value yet" : `${v.value} (${Math.round((v.progress ?? 0) * 100)}%)`}` })),
+    };
   });
 
   await timed(4, "flush open loops and pending retries", async () => {

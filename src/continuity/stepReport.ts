@@ -36,7 +36,8 @@ export function stepsMarkdown(steps: readonly ReportStep[]): string[] {
 }
 
 function describe(value: unknown): string {
-  if (Array.isArray(value)) return value.map((v) => (typeof v === "object" && v !== null ? Object.values(v).filter((x) => x !== null).join(" ") : String(v))).join("; ");
+  // A listed object says itself in `text` when it has one; else its values, in order.
+  if (Array.isArray(value)) return value.map((v) => (typeof v === "object" && v !== null ? ("text" in v ? String(v.text) : Object.values(v).filter((x) => x !== null).join(" ")) : String(v))).join("; ");
   if (typeof value === "object" && value !== null) {
     return Object.entries(value).map(([k, v]) => `${k.replaceAll("_", " ")} ${typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)}`).join(", ") || "none";
   }

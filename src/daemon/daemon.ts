@@ -325,7 +325,7 @@ class Daemon {
     const { added, changed, archived, restored, invalid } = report.counts;
     if (report.outcome === "refused") this.log.warn(`sync refused: ${report.message}`, { trigger });
     else if (report.outcome === "applied" || trigger === "daemon:start") this.log.info(`synced (${trigger})`, { added, changed, archived, restored, invalid, ms, commit: report.commit?.slice(0, 12) });
-    if (report.outcome === "applied") void this.scheduler?.refresh();
+    if (report.outcome === "applied") this.scheduler?.requestRefresh();
     // Nothing invalid before or now: nothing to log (and no query on every edit).
     if (report.invalid.length > 0 || this.loggedInvalid.size > 0) void this.logInvalidFiles();
   }
@@ -434,6 +434,8 @@ class Daemon {
   stop(reason: string): Promise<void> {
     this.stopping ??= (async () => {
       const deadline = Date.now() + this.config.daemon.shutdownDeadlineMs;
+      // What was scheduled, for the summary: the drain stops the scheduler.
+      const schedules = this.scheduler?.list().map(({ goal_id, cadence, next_at, firing }) => ({ goal_id, cadence, next_at, firing })) ?? [];
       this.draining = true;
       this.log.info(`shutting down: ${reason}`);
       const summary = await shutDown(this.store, {
@@ -448,7 +450,7 @@ class Daemon {
         settle: () => this.settleForShutdown(deadline),
         ...(this.dispatcher !== null ? { jobs: this.dispatcher } : {}),
         happening: async () => ({
-          schedules: this.scheduler?.list().map(({ goal_id, cadence, firing }) => ({ goal_id, cadence, firing })) ?? [],
+          schedules,
           last_sync: this.lastSync,
           commit: this.head,
           uptime_seconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),

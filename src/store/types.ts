@@ -663,7 +663,7 @@ export interface ContinuityStore {
   goalsInStatus(statuses: readonly GoalStatus[]): Promise<GoalStatusRow[]>;
   /** Live goals of these types, with their specs. */
   goalsOfType(goalTypes: readonly string[]): Promise<ScheduledGoalRow[]>;
-  /** Live goals with a review_cadence, with their specs. */
+  /** Active goals with a review_cadence, with their specs. */
   scheduledGoals(): Promise<ScheduledGoalRow[]>;
   /** A goal's runs not finished, oldest first (the agent context lists them to resume). */
   unfinishedRuns(goalId: string): Promise<RunRecord[]>;

@@ -47,7 +47,7 @@ export function goalsOfType(db: SqliteDatabase, goalTypes: readonly string[]): S
 }
 
 export function scheduledGoals(db: SqliteDatabase): ScheduledGoalRow[] {
-  return (cached(db, `SELECT ${GOAL_COLUMNS} FROM goal_definitions WHERE archived_at IS NULL AND review_cadence IS NOT NULL ORDER BY goal_id`).all() as Record<string, unknown>[]).map(toScheduledGoal);
+  return (cached(db, `SELECT ${GOAL_COLUMNS} FROM goal_definitions WHERE status = 'active' AND archived_at IS NULL AND review_cadence IS NOT NULL ORDER BY goal_id`).all() as Record<string, unknown>[]).map(toScheduledGoal);
 }
 
 export function unfinishedRuns(db: SqliteDatabase, goalId: string): RunRecord[] {
