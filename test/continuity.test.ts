@@ -107,6 +107,31 @@ describe("continuity", () => {
     await d.stop();
   }, 60_000);
 
+  it("a clean stop lets a dispatched job checkpoint on SIGTERM; the next start dispatches it again from there", async () => {
+    const root = repo({ [`goals/${G.worker}.yaml`]: agentGoal(G.worker, ["steps", "5", "200"]) });
+    let d = await startDaemonProcess(root);
+    const job = ok(await d.api("POST", "/v1/dispatch", { goal_id: G.worker }));
+    await eventually(() => (readFileSync(join(root, "work.log"), "utf8").split("\n").length > 2 ? true : undefined), 10_000, "two steps done");
+    expect(await d.stop()).toMatchObject({ code: 0 });
+    const shutdown = await reportJson(root, "shutdown");
+    expect(stepNamed(shutdown, 2)).toMatchObject({ jobs_stopped: 1, runs_checkpointed: 1, with_resume_pointer: 1 });
+    // biome-ignore lint/suspicious/noExplicitAny: run JSON
+    const stopped = (await runCliJson<any>(["run", "show", job.run_id, "--json"], { cwd: root })).json;
+    expect(stopped).toMatchObject({ run_state: "checkpointed", checkpoint_ref: expect.stringMatching(/^sigterm-after-step-\d$/), dispatch: { stopped: true } });
+
+    d = await startDaemonProcess(root);
+    expect(stepNamed(await reportJson(root, "reconcile"), 3)).toMatchObject({ resumed: 1, parked: 0 });
+    const done = await eventually(async () => {
+      const r = ok(await d.api("GET", `/v1/runs/${job.run_id}`));
+      return r.run_state === "finished" ? r : undefined;
+    }, 15_000, "the resumed run finished");
+    expect(done).toMatchObject({ local_outcome: "succeeded", attempt: 2, resume_count: 1 });
+    expect(readFileSync(join(root, "work.log"), "utf8").trim().split("\n")).toEqual([1, 2, 3, 4, 5].map((n) => `${job.run_id} step ${n}`));
+    const starts = readFileSync(join(root, "starts.log"), "utf8").trim().split("\n");
+    expect(starts).toEqual([`${job.run_id} attempt 1 api from 0`, `${job.run_id} attempt 2 resume from ${stopped.checkpoint_state.done}`]);
+    await d.stop();
+  }, 60_000);
+
   it("after kill -9, the start names the unclean stop, kills the orphaned job, resumes or parks each run by policy, and repeats no work", async () => {
     const root = repo({
       [`goals/${G.worker}.yaml`]: agentGoal(G.worker, ["steps", "6", "150"]),
@@ -154,7 +179,10 @@ describe("continuity", () => {
       return runs.length === 2 ? runs : undefined;
     }, 15_000, "the retry dispatched");
     expect(retried[0]).toMatchObject({ job_id: "flaky-job", attempt: 2 });
-    expect(ok(await d.api("GET", "/v1/loops")).loops.filter((l: { kind: string }) => l.kind === "retry")).toEqual([]);
+    // Its loop is resolved with the run that retried it (right after the dispatch).
+    await eventually(async () => (ok(await d.api("GET", "/v1/loops")).loops.some((l: { kind: string }) => l.kind === "retry") ? undefined : true), 5_000, "the retry loop resolved");
+    const resolved = ok(await d.api("GET", "/v1/loops?include_resolved=true")).loops.find((l: { kind: string }) => l.kind === "retry");
+    expect(resolved).toMatchObject({ loop_state: "resolved", resolution: `retried as ${retried[0].run_id} (attempt 2)` });
     await d.stop();
   }, 90_000);
 

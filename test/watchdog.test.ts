@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type RunCounts, type WatchdogFacts, compare, evaluateWatchdog, formatWindow, runWindowKey, watchdogNeeds } from "../src/continuity/watchdog.js";
+import { type RunCounts, type WatchdogFacts, compare, evaluateWatchdog, runWindowKey, watchdogNeeds } from "../src/continuity/watchdog.js";
+import { formatInterval } from "../src/spec/interval.js";
 import type { WatchdogCondition, WatchdogSpec } from "../src/spec/types.js";
 
 const PARENT = "goal_01JH8ZK4Q7V3M2N5P6R8S9T0VA";
@@ -177,6 +178,6 @@ describe("any and all", () => {
 
 describe("window display", () => {
   it.each([[HOUR, "1h"], [90 * 60_000, "90m"], [7 * DAY, "1w"], [DAY, "1d"], [45_000, "45s"]])("writes %d ms as %s", (ms, text) => {
-    expect(formatWindow(ms)).toBe(text);
+    expect(formatInterval(ms)).toBe(text);
   });
 });

@@ -3,8 +3,9 @@
  * summary (`goalops report shutdown`, GET /v1/reports/shutdown):
  *   1. drain: new dispatches and run starts are refused with a clear error;
  *   2. checkpoint in-flight runs: dispatched jobs are stopped (SIGTERM to their process group, so
- *      an agent can save a checkpoint within its kill grace), then every running run is marked
- *      checkpointed, keeping its agent's last resume pointer;
+ *      an agent can save a checkpoint over the API within its kill grace), requests in flight
+ *      finish and the API closes, then every running run is marked checkpointed, keeping its
+ *      agent's last resume pointer;
  *   3. snapshot key-result values and progress;
  *   4. flush open loops and pending retries (they are rows already; the write-ahead log is
  *      checkpointed into the database file);
@@ -32,7 +33,7 @@ export interface ShutdownOptions {
   deadline: number;
   /** Sets the drain flag (the API and the dispatcher refuse new work). */
   drain: () => void;
-  /** After the drain flag: lets work already accepted finish (requests in flight); its details join step 1. */
+  /** After the jobs are stopped: lets work already accepted finish (requests in flight); its details join step 2. */
   settle?: () => Promise<Record<string, unknown>>;
   jobs?: JobStopper;
   /** What else was happening, from the daemon: schedules, last sync, watcher. */
@@ -61,8 +62,7 @@ export async function shutDown(store: GoalOpsStore, options: ShutdownOptions): P
 
   await timed(1, "drain: refuse new dispatches and run starts", async () => {
     options.drain();
-    const settled = (await options.settle?.()) ?? {};
-    return { reason: options.reason, ...settled };
+    return { reason: options.reason };
   });
 
   await timed(2, "checkpoint in-flight runs", async () => {
@@ -73,8 +73,12 @@ export async function shutDown(store: GoalOpsStore, options: ShutdownOptions): P
       stopped = await options.jobs.stopAll(grace);
       deadlineReached = Date.now() >= options.deadline;
     }
+    // After the jobs (which may save a checkpoint over the API on SIGTERM), before the checkpoints:
+    // requests in flight, a finish among them, land first.
+    const settled = (await options.settle?.()) ?? {};
     const checkpointed = await store.checkpointInFlight({ at: now().toISOString() });
     return {
+      ...settled,
       jobs_stopped: stopped.length,
       runs_checkpointed: checkpointed.length,
       with_resume_pointer: checkpointed.filter((r) => r.checkpoint_ref !== null).length,

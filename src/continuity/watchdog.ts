@@ -20,7 +20,7 @@
  * - `when: any` (the default) fires when one condition holds, `when: all` when every one does.
  */
 import type { WatchdogCondition, WatchdogMeasure, WatchdogSpec } from "../spec/types.js";
-import { intervalMs } from "../spec/interval.js";
+import { formatInterval, intervalMs } from "../spec/interval.js";
 
 export const DEFAULT_WATCHDOG_WINDOW = "24h";
 const DEFAULT_WINDOW_MS = 86_400_000;
@@ -134,7 +134,7 @@ function evaluateCondition(condition: WatchdogCondition, index: number, parentGo
     goal = runGoalOf(condition, parentGoalId);
     const windowMs = windowOf(condition);
     const declared = condition.window ?? DEFAULT_WATCHDOG_WINDOW;
-    subject = `${measure} of ${goal ?? "every goal"} in ${intervalMs(declared) === undefined ? formatWindow(windowMs) : declared}`;
+    subject = `${measure} of ${goal ?? "every goal"} in ${intervalMs(declared) === undefined ? formatInterval(windowMs) : declared}`;
     const counts = facts.runs.get(runWindowKey(goal, windowMs));
     ({ observed, detail } = runMeasure(measure, counts));
   }
@@ -192,14 +192,6 @@ function summarize(mode: "any" | "all", fired: boolean, conditions: ConditionVer
   }
   if (conditions.length === 0) return "Watchdog quiet: no conditions";
   return `Watchdog quiet: no condition holds${unknownNote}`;
-}
-
-/** A window as goalops.yaml would write it: the largest whole unit ('1h', '90m', '7d'). */
-export function formatWindow(ms: number): string {
-  for (const [unit, size] of [["w", 604_800_000], ["d", 86_400_000], ["h", 3_600_000], ["m", 60_000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${Math.round(ms / 1000)}s`;
 }
 
 /** Integers as they are, other numbers to at most three decimals. */

@@ -7,6 +7,14 @@ export function intervalMs(text: string): number | undefined {
   return match === null ? undefined : Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
 
+/** An interval as goalops.yaml writes it, in the largest unit that divides it ('1h', '90m', '7d'); the inverse of intervalMs. */
+export function formatInterval(ms: number): string {
+  for (const unit of ["w", "d", "h", "m"] as const) {
+    if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
+  }
+  return `${Math.round(ms / 1000)}s`;
+}
+
 /**
  * The start of a window reaching back `since` (default: learning.since in goalops.yaml, else 7d)
  * from `now`, or undefined when `since` is not an interval. The CLI's --since and the API's
