@@ -59,6 +59,7 @@ describe.skipIf(!hasPython)("examples/python/agent.py against the daemon", () =>
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain("usage: agent.py");
     expect(r.stdout).toContain("--idempotency-key");
+    expect(r.stdout).toContain("--stop-after-step N");
     expect(r.stdout).toContain("state/daemon.lock");
   });
 
@@ -134,5 +135,46 @@ describe.skipIf(!hasPython)("examples/python/agent.py against the daemon", () =>
   it("the daemon stops cleanly afterwards", async () => {
     const { code } = await d.stop();
     expect(code).toBe(0);
+  });
+});
+
+describe.skipIf(!hasPython)("examples/python/agent.py across a daemon restart", () => {
+  it("stopped after step 1, then the daemon restarted: the next invocation finishes the same run, doing steps 2 and 3 only", async () => {
+    const root = tempRepo(validTree(), { git: true });
+    const first = await startDaemonProcess(root);
+    const stopped = await agent(["--stop-after-step", "1", "--json"], { cwd: root });
+    expect(stopped.stderr).toBe("");
+    expect(stopped.exitCode).toBe(0);
+    const one = JSON.parse(stopped.stdout);
+    expect(one).toMatchObject({ goal_id: IDS.kr, attempt: 1, run_state: "checkpointed", outcome: null, resumed: false, steps_done: [1], stopped_after_step: 1, kr_value: null });
+    const runId: string = one.run_id;
+    expect(runId).toMatch(RUN_ID);
+    const checkpointed = await first.api("GET", `/v1/runs/${runId}`);
+    expect(checkpointed.json).toMatchObject({ run_state: "checkpointed", checkpoint_ref: "step-1", checkpoint_state: { done: 1 }, attempt: 1 });
+    expect((await first.stop()).code).toBe(0);
+
+    // The new daemon resumes the checkpointed run at startup; the agent finds it in its context.
+    const second = await startDaemonProcess(root);
+    try {
+      const resumed = await agent([], { cwd: root });
+      expect(resumed.stderr).toBe("");
+      expect(resumed.exitCode).toBe(0);
+      expect(resumed.stdout).toContain(`run ${runId} was resumed by the daemon (attempt 2)`);
+      expect(resumed.stdout).toContain(`from checkpoint step-1 {"done": 1}: 1 of 3 steps done`);
+      expect(resumed.stdout).toMatch(/^step 1\/3 \(plan\): skipped, done before \(checkpoint step-1\)$/m);
+      expect(resumed.stdout).toMatch(/^step 2\/3 \(act\): done; checkpoint step-2$/m);
+      expect(resumed.stdout).toMatch(/^step 3\/3 \(measure\): recorded \w+ = 90 percent: .*; checkpoint step-3$/m);
+      expect(resumed.stdout).not.toMatch(/started \(attempt/);
+      expect(resumed.stdout).toMatch(new RegExp(`^run_id: ${runId}$`, "m"));
+
+      const run = await second.api("GET", `/v1/runs/${runId}`);
+      expect(run.json).toMatchObject({ run_id: runId, run_state: "finished", attempt: 2, resume_count: 1, local_outcome: "succeeded", checkpoint_ref: "step-3" });
+      const runs = await second.api("GET", `/v1/runs?goal_id=${IDS.kr}`);
+      expect(runs.json.runs).toHaveLength(1);
+      const values = await second.api("GET", `/v1/key-results/${IDS.kr}/values`);
+      expect(values.json.values.filter((v: { run_id: string }) => v.run_id === runId)).toHaveLength(1);
+    } finally {
+      if (second.child.exitCode === null) await second.stop();
+    }
   });
 });

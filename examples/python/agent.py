@@ -8,15 +8,25 @@ HTTP JSON API (`goalops daemon`):
   2. check the daemon's health                     GET  /v1/health
   3. pick a goal                                   GET  /v1/goals
   4. read the goal's context for the prompt        GET  /v1/goals/<id>/context
-  5. record that a run starts                      POST /v1/runs
-  6. do the work; here: record a key-result value  POST /v1/key-results/<id>/values
+  5. continue the goal's unfinished run, if the    (the context's unfinishedRuns;
+     context has one, resuming it if parked         POST /v1/runs/<id>/resume)
+     ... else record that a new run starts         POST /v1/runs
+  6. do the work in steps (here 3; the last one    POST /v1/key-results/<id>/values
+     records a key-result value), checkpointing    POST /v1/runs/<id>/checkpoint
+     after each and skipping those already done
   7. record how the run ended                      POST /v1/runs/<id>/finish
 
-A real agent would call its model between steps 4 and 6, with the context's
-markdown in the prompt. Copy this file and replace `do_the_work`.
+A real agent would call its model in step 6, with the context's markdown in the
+prompt. Copy this file and replace `do_the_work`.
 
-Exit codes: 0 done; 1 the API refused a request (its JSON error is printed to
-stderr); 2 the daemon could not be found or reached.
+Continuity: stop the agent mid-run (`--stop-after-step 1` simulates it) and the
+run keeps its last checkpoint. When the daemon restarts, it resumes that run
+(same run id, attempt counted, state running); the next invocation finds it in
+the context, and goes on from the checkpoint instead of starting over.
+
+Exit codes: 0 done, or stopped as --stop-after-step asked (the run checkpointed);
+1 the API refused a request (its JSON error is printed to stderr); 2 the daemon
+could not be found or reached.
 """
 
 import argparse
@@ -30,6 +40,9 @@ import urllib.request
 EXIT_OK = 0
 EXIT_API_ERROR = 1
 EXIT_UNREACHABLE = 2
+
+# The work, in steps. Each is checkpointed once done ({"done": N}), so a resumed run skips it.
+STEPS = ("plan", "act", "measure")
 
 # Where `goalops daemon` writes its address and its token, relative to the repository.
 LOCK_FILE = os.path.join("state", "daemon.lock")
@@ -116,6 +129,14 @@ class GoalOpsClient:
         run["existing"] = status == 200  # the body's own "existing" field says the same
         return run
 
+    def resume_run(self, run_id):
+        """Resumes a parked run: the same run, its attempt counted. Returns the run."""
+        return self.request("POST", "/v1/runs/%s/resume" % quote(run_id), {})
+
+    def checkpoint(self, run_id, ref, state):
+        """Saves a resume pointer and the agent's state (any JSON, at most 64 KiB)."""
+        return self.request("POST", "/v1/runs/%s/checkpoint" % quote(run_id), {"ref": ref, "state": state})
+
     def record_kr_value(self, kr_goal_id, value, source, run_id):
         body = {"value": value, "source": source, "run_id": run_id}
         return self.request("POST", "/v1/key-results/%s/values" % quote(kr_goal_id), body)
@@ -195,9 +216,56 @@ def value_of_run(client, kr_goal_id, run_id):
     return None
 
 
-def do_the_work(context, args):
-    """Where a real agent calls its model with the context and acts. Here: a measured value."""
-    return args.value
+def do_the_work(context, args, step):
+    """Where a real agent calls its model with the context and acts, one step at a time.
+    Here: "plan" and "act" do nothing; "measure" returns the key-result value to record."""
+    return args.value if STEPS[step - 1] == "measure" else None
+
+
+def continue_or_start(client, context, args, say):
+    """The run to work on: an unfinished run of the goal to continue, else a new one.
+
+    After a restart the daemon resumes a checkpointed run (state `running`, attempt counted), or
+    parks it when the goal's continuity policy says so (`parked`): that one is resumed by hand.
+    This example assumes one agent per goal: a run another agent is doing now is `running` too.
+    Returns (run, how), how being "resumed", "replayed" or "started"."""
+    for unfinished in context["unfinishedRuns"]:
+        if unfinished["run_state"] == "running":
+            say("run %s was resumed by the daemon (attempt %d)" % (unfinished["run_id"], unfinished["attempt"]))
+            return unfinished, "resumed"
+        if unfinished["run_state"] == "parked":
+            run = client.resume_run(unfinished["run_id"])
+            say("run %s was parked (%s): resumed it (attempt %d)" % (run["run_id"], unfinished["parked_reason"], run["attempt"]))
+            return run, "resumed"
+    # With an idempotency key, a retry of the same job gets the same run back.
+    run = client.start_run(context["goal"]["goal_id"], job_id=args.job_id, plan=args.plan, idempotency_key=args.idempotency_key)
+    if run["existing"]:
+        say("run %s: already started with idempotency key %r (state %s)" % (run["run_id"], args.idempotency_key, run["run_state"]))
+        return run, "replayed"
+    say("run %s started (attempt %d)" % (run["run_id"], run["attempt"]))
+    return run, "started"
+
+
+def steps_done(run):
+    """How many steps the run's last checkpoint covers (0 for a run never checkpointed)."""
+    state = run.get("checkpoint_state")
+    return state.get("done", 0) if isinstance(state, dict) else 0
+
+
+def record_value(client, goal_id, run_id, value, new_run):
+    """Records the run's key-result value once. Returns (value, health, what was done).
+
+    A run continued may have recorded it already: stopped between recording and checkpointing,
+    or retried with the same idempotency key. Then the earlier value stands."""
+    earlier = None if new_run else value_of_run(client, goal_id, run_id)
+    if earlier is not None:
+        return earlier["value"], None, "value %s was recorded by an earlier attempt of this run" % earlier["value"]
+    summary = client.record_kr_value(goal_id, value, "python-agent", run_id)
+    progress = summary["progress"]
+    what = "recorded %s = %s %s: progress %s, health %s" % (
+        summary["signal"]["metric"], summary["latest"]["value"], summary["signal"]["unit"],
+        "n/a" if progress is None else "%d%%" % round(progress * 100), summary["health"])
+    return summary["latest"]["value"], summary["health"], what
 
 
 def run_agent(args, say):
@@ -216,56 +284,71 @@ def run_agent(args, say):
     say("goal %s (%s, %s): %s" % (goal["goal_id"], goal["goal_type"], goal["status"], goal["title"]))
     for parent in context["chain"]:
         say("  serves %s: %s" % (parent["goal_type"], parent["title"]))
-    say("  context: %d lessons, %d playbook rules, %d open loops" % (len(context["lessons"]), len(context["rules"]), len(context["openLoops"])))
+    say("  context: %d lessons, %d playbook rules, %d open loops, %d unfinished runs" % (
+        len(context["lessons"]), len(context["rules"]), len(context["openLoops"]), len(context["unfinishedRuns"])))
     # The same context as markdown: what an agent pastes into its prompt.
     markdown = client.context(goal_id, args.agent, markdown=True)
     say("--- context as markdown (for the prompt) ---")
     say(markdown.rstrip("\n"))
     say("---")
 
-    # 5. Start the run. With an idempotency key, a retry of the same job gets the same run back.
-    run = client.start_run(goal_id, job_id=args.job_id, plan=args.plan, idempotency_key=args.idempotency_key)
+    # 5. The run: the one the daemon resumed after a restart (or a parked one), else a new one.
+    run, how = continue_or_start(client, context, args, say)
     run_id = run["run_id"]
-    replayed = run["existing"]
-    if replayed:
-        say("run %s: already started with idempotency key %r (state %s)" % (run_id, args.idempotency_key, run["run_state"]))
-    else:
-        say("run %s started (attempt %d)" % (run_id, run["attempt"]))
+    done = steps_done(run)
+    if done:
+        say("  from checkpoint %s %s: %d of %d steps done" % (run["checkpoint_ref"], json.dumps(run["checkpoint_state"]), done, len(STEPS)))
 
-    # 6. The work, and its measurement. Only a key result takes values.
-    kr_value = None
-    kr_health = None
+    # 6. The work, step by step, checkpointed after each. Only a key result takes values.
     is_kr = goal["goal_type"] == "key_result"
-    # A retried run may have recorded its value already: do not record it twice.
-    earlier = value_of_run(client, goal_id, run_id) if is_kr and replayed else None
-    if earlier is not None:
-        kr_value = earlier["value"]
-        say("value %s was recorded by the earlier attempt of this run" % kr_value)
-    elif is_kr and run["run_state"] != "finished":
-        value = do_the_work(context, args)
-        summary = client.record_kr_value(goal_id, value, "python-agent", run_id)
-        kr_value = summary["latest"]["value"]
-        kr_health = summary["health"]
-        progress = summary["progress"]
-        say("recorded %s = %s %s: progress %s, health %s" % (
-            summary["signal"]["metric"], kr_value, summary["signal"]["unit"],
-            "n/a" if progress is None else "%d%%" % round(progress * 100), kr_health))
-    elif not is_kr:
-        say("(a %s takes no key-result values: nothing to record)" % goal["goal_type"])
+    kr_value = kr_health = None
+    did = []
+    stopped = False
+    if run["run_state"] == "finished":  # only a replayed idempotency key gets a finished run back
+        earlier = value_of_run(client, goal_id, run_id) if is_kr else None
+        kr_value = earlier["value"] if earlier else None
+        say("run %s is finished already: nothing left to do" % run_id)
+    else:
+        for step in range(1, len(STEPS) + 1):
+            label = "step %d/%d (%s)" % (step, len(STEPS), STEPS[step - 1])
+            if step <= done:
+                say("%s: skipped, done before (checkpoint step-%d)" % (label, done))
+                continue
+            if args.stop_after_step is not None and step > args.stop_after_step:
+                stopped = True
+                break
+            value = do_the_work(context, args, step)
+            what = "done"
+            if value is not None and is_kr:
+                kr_value, kr_health, what = record_value(client, goal_id, run_id, value, how == "started")
+            elif value is not None:
+                what = "a %s takes no key-result values: nothing to record" % goal["goal_type"]
+            # Checkpoint only once the step is done: a resumed run goes on after it, never repeats it.
+            run = client.checkpoint(run_id, "step-%d" % step, {"done": step})
+            did.append(step)
+            say("%s: %s; checkpoint step-%d" % (label, what, step))
 
     # 7. Finish the run, once. A finished run cannot be finished again (409 run.already_finished).
-    if run["run_state"] != "finished":
-        actions = ["read_context", "record_kr"] if is_kr else ["read_context"]
-        run = client.finish_run(run_id, "succeeded", "passed", actions, "example run of examples/python/agent.py")
-    say("run %s: %s, outcome %s, verifier %s" % (run_id, run["run_state"], run["local_outcome"], run["verifier_status"]))
+    if stopped:
+        say("stopping after step %d (--stop-after-step): run %s stays %s; after a daemon restart, run the agent again to resume it" % (
+            args.stop_after_step, run_id, run["run_state"]))
+    else:
+        if run["run_state"] != "finished":
+            actions = ["read_context", "record_kr"] if is_kr else ["read_context"]
+            run = client.finish_run(run_id, "succeeded", "passed", actions, "example run of examples/python/agent.py")
+        say("run %s: %s, outcome %s, verifier %s" % (run_id, run["run_state"], run["local_outcome"], run["verifier_status"]))
 
     return {
         "run_id": run_id,
         "goal_id": goal_id,
-        "outcome": run["local_outcome"],
-        "verifier": run["verifier_status"],
+        "attempt": run["attempt"],
+        "outcome": run.get("local_outcome"),
+        "verifier": run.get("verifier_status"),
         "run_state": run["run_state"],
-        "replayed": replayed,
+        "replayed": how == "replayed",
+        "resumed": how == "resumed",
+        "steps_done": did,
+        "stopped_after_step": args.stop_after_step if stopped else None,
         "kr_value": kr_value,
         "kr_health": kr_health,
         "health": health["status"],
@@ -276,7 +359,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="agent.py",
         description="An example goalops agent: reads a goal's context from a running `goalops daemon`, "
-        "records a run and a key-result value, and finishes the run.",
+        "continues the run the daemon resumed or starts one, does its steps with a checkpoint after each "
+        "(recording a key-result value), and finishes the run.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="""\
 The daemon is found by --url, else $GOALOPS_URL, else the url in <repo>/state/daemon.lock.
@@ -288,8 +372,11 @@ examples:
   python3 agent.py --goal goal_01H... --value 93.5
   python3 agent.py --idempotency-key nightly-2026-11-24 --json   # safe to retry
   GOALOPS_URL=http://127.0.0.1:7878 python3 agent.py --repo ~/goals
+  python3 agent.py --stop-after-step 1   # then restart the daemon: the next
+  python3 agent.py                       # run resumes the same run at step 2
 
-exit codes: 0 done, 1 the API refused a request (its error on stderr),
+exit codes: 0 done (or stopped as --stop-after-step asked, the run checkpointed),
+            1 the API refused a request (its error on stderr),
             2 the daemon could not be found or reached.""",
     )
     where = parser.add_argument_group("finding the daemon")
@@ -302,8 +389,10 @@ exit codes: 0 done, 1 the API refused a request (its error on stderr),
     what.add_argument("--agent", default="python-agent", help="the agent's name, sent with the context request")
     what.add_argument("--value", type=float, default=90.0, help="the key-result value to record (default: 90)")
     what.add_argument("--job-id", default="python-agent-example", help="the job this run belongs to (attempts are counted per job)")
-    what.add_argument("--plan", default="read the context, record the measured value, finish", help="a one-line plan, kept with the run")
+    what.add_argument("--plan", default="plan, act, measure (record the key-result value), a checkpoint after each; finish", help="a one-line plan, kept with the run")
     what.add_argument("--idempotency-key", metavar="KEY", help="run again with the same key to get the same run back instead of a new one")
+    what.add_argument("--stop-after-step", type=int, choices=range(1, len(STEPS) + 1), metavar="N",
+                      help="exit after checkpointing step N, leaving the run unfinished (simulates an agent stopped mid-run)")
     parser.add_argument("--json", action="store_true", help="print only one JSON summary on stdout, for machines")
     return parser.parse_args(argv)
 
