@@ -358,6 +358,7 @@ function procStats(pid) {
 
 // The log lines waited for or timed, by how their message starts.
 const MARKS = [
+  ["starting", "goalops daemon starting"],
   ["listening", "listening"],
   ["startSync", "synced (daemon:start)"],
   ["reconciled", "startup reconciliation done"],
@@ -503,11 +504,13 @@ async function startAndStop({ Database, master, tree, stop, env, runNode, scratc
   try {
     const listening = await daemon.waitFor("listening", LISTEN_TIMEOUT_MS, true);
     const atListening = procStats(pid);
+    const listeningSeen = performance.now();
     await daemon.waitFor("scheduler", SCHEDULER_TIMEOUT_MS, false);
     await sleep(SETTLE_MS);
     const beforeStop = procStats(pid);
+    const idleSeconds = (performance.now() - listeningSeen) / 1000;
     stopped = await daemon.stop();
-    outside = { listeningMs: listening.at - daemon.spawnedAt, atListening, beforeStop };
+    outside = { listeningMs: listening.at - daemon.spawnedAt, atListening, beforeStop, idleSeconds };
   } catch (error) {
     if (stopped === null) stopped = await daemon.stop();
     progress(`continuity: the daemon stopped after a failure (${stopped.signal ?? `exit status ${stopped.code}`}); its log: ${daemon.log.lines} lines, ${JSON.stringify(daemon.log.levels)}`);
@@ -529,7 +532,9 @@ async function startAndStop({ Database, master, tree, stop, env, runNode, scratc
       throw new CheckFailed(`${label} printed no JSON:\n${r.stdout.slice(0, 400)}\n${r.stderr.slice(0, 400)}`);
     }
   };
-  const reconcile = report("reconcile");
+  // The report lists up to 1,000 run decisions by name: counted here, not kept (the steps have the counts).
+  const { runs: decisions, ...reconcile } = report("reconcile");
+  reconcile.runs_listed = Array.isArray(decisions) ? decisions.length : null;
   const shutdown = report("shutdown");
   return {
     stop,
@@ -540,7 +545,15 @@ async function startAndStop({ Database, master, tree, stop, env, runNode, scratc
     rssAtListeningMb: outside.atListening.rssMb,
     cpuToListeningSeconds: outside.atListening.cpuSeconds,
     rssBeforeStopMb: outside.beforeStop.rssMb,
+    // CPU the daemon used between 'listening' and SIGTERM (the scheduler's start, timers), in % of one core.
+    cpuBeforeStopPercent: (100 * (outside.beforeStop.cpuSeconds - outside.atListening.cpuSeconds)) / outside.idleSeconds,
     startSyncMs: m.startSync?.entry.ms ?? null,
+    // Where the time to listening went, by the log's times (ms precision): spawn to the first line
+    // (node, the CLI, config, store open); the first line to the start sync's (watcher start + sync);
+    // that to the reconciliation's; that to 'listening' (API, dispatcher, timers).
+    spawnToStartingLineMs: m.starting === undefined ? null : m.starting.at - daemon.spawnedAt,
+    startingLineToSyncLineMs: between(logTime(m.starting), logTime(m.startSync)),
+    reconciledLineToListeningLineMs: between(logTime(m.reconciled), logTime(m.listening)),
     startSyncFiles: m.startSync === undefined ? null : { added: m.startSync.entry.added, changed: m.startSync.entry.changed, archived: m.startSync.entry.archived },
     reconcileLogMs: m.reconciled?.entry.ms ?? null,
     // From the log's own times (ms precision): the start sync's line to the reconciliation's line
@@ -550,6 +563,9 @@ async function startAndStop({ Database, master, tree, stop, env, runNode, scratc
     shuttingDownToStoppedLineMs: between(logTime(m.shuttingDown), logTime(m.stopped)),
     schedulerLine: m.scheduler === undefined ? null : { scheduled: m.scheduler.entry.scheduled ?? null, caughtUp: m.scheduler.entry.caught_up ?? null },
     exitMs: stopped.ms,
+    // Outside the daemon's own steps: SIGTERM to its 'shutting down' line, 'stopped cleanly' to the exit (bench clock, line arrival).
+    signalToShuttingDownLineMs: m.shuttingDown === undefined ? null : m.shuttingDown.at - stopped.signalledAt,
+    stoppedLineToExitMs: m.stopped === undefined ? null : stopped.ms - (m.stopped.at - stopped.signalledAt),
     reconcile,
     shutdown,
   };
@@ -623,7 +639,7 @@ export async function measureContinuity({ tree, files, seed, scratch, keep = fal
   const dirty = git(tree, ["status", "--porcelain", "--untracked-files=no"], CheckFailed).split("\n").filter((l) => l.trim() !== "").length;
   if (dirty > 0) {
     git(tree, ["checkout", "-q", "--", "."], CheckFailed);
-    progress(`continuity: checked out ${fmtInt(dirty)} goal files an earlier part had edited`);
+    progress(`continuity: checked out ${fmtInt(dirty)} goal file${dirty === 1 ? "" : "s"} an earlier part had edited`);
   }
   rmSync(join(tree, "state"), { recursive: true, force: true });
   const sync = runNode([CLI, "sync", "--repo", tree], { scratch, label: "continuity: goalops sync" });
@@ -690,7 +706,14 @@ function stepMedians(reports) {
   return [...byStep].sort((a, b) => a[0] - b[0]).map(([step, list]) => ({ step, name: list[0].name, ms: median(list.map((x) => x.ms)), min: Math.min(...list.map((x) => x.ms)), max: Math.max(...list.map((x) => x.ms)), first: list[0] }));
 }
 
-const shortSteps = (reports) => stepMedians(reports).map((st) => `${st.step} ${st.ms.toFixed(1)}`).join(", ");
+/** "1 0.9, 2 16.8, ..." for the steps up to `last` (the later ones are stored as 0). */
+const shortSteps = (reports, last) => stepMedians(reports).filter((st) => st.step <= last).map((st) => `${st.step} ${st.ms.toFixed(1)}`).join(", ");
+/** Median of the samples that are known, or NaN (formatted n/a). */
+const knownMedian = (values) => {
+  const known = values.filter((v) => v !== null && v !== undefined);
+  return known.length === 0 ? Number.NaN : median(known);
+};
+const fmtMaybeMs = (ms) => (Number.isNaN(ms) ? "n/a" : fmtMs(ms));
 
 function continuityRows(d) {
   const rows = [];
@@ -704,20 +727,19 @@ function continuityRows(d) {
 
   const reconcileMs = u.map((s) => s.reconcile.duration_ms);
   const u3 = stepOf(u[0].reconcile, 3);
-  const wall = u.map((s) => s.syncLineToReconciledLineMs).filter((v) => v !== null);
   row(
     "continuity_reconcile", `startup reconciliation after an unclean stop, ${scale}${info}`, "ms", reconcileMs,
-    `the report's duration_ms; steps 1-6 (median ms): ${shortSteps(u.map((s) => s.reconcile))}; ${fmtInt(stepOf(u[0].reconcile, 2).interrupted)} runs interrupted: ${fmtInt(u3.resumed)} resumed, ${fmtInt(u3.parked)} parked; ${fmtInt(stepOf(u[0].reconcile, 4).open)} open loops (${fmtInt(stepOf(u[0].reconcile, 4).due)} due)${wall.length > 0 ? `; from the start sync's log line to the reconciliation's (report write and logging included) median ${fmtMs(median(wall))}` : ""}`,
+    `the report's duration_ms; steps 1-6 (median ms): ${shortSteps(u.map((s) => s.reconcile), 6)}; ${fmtInt(stepOf(u[0].reconcile, 2).interrupted)} runs interrupted: ${fmtInt(u3.resumed)} resumed, ${fmtInt(u3.parked)} parked; ${fmtInt(stepOf(u[0].reconcile, 4).open)} open loops (${fmtInt(stepOf(u[0].reconcile, 4).due)} due); from the start sync's log line to the reconciliation's (the report's write and the warnings logged included) median ${fmtMaybeMs(knownMedian(u.map((s) => s.syncLineToReconciledLineMs)))}`,
     targets ? `<= ${fmtInt(CONTINUITY_TARGETS.reconcileMs)} ms` : null, targets ? median(reconcileMs) <= CONTINUITY_TARGETS.reconcileMs : null,
   );
   row(
     "continuity_reconcile_clean", "startup reconciliation after a clean stop (info)", "ms", c.map((s) => s.reconcile.duration_ms),
-    `steps 1-6 (median ms): ${shortSteps(c.map((s) => s.reconcile))}; ${fmtInt(stepOf(c[0].reconcile, 3).left)} runs left running`,
+    `steps 1-6 (median ms): ${shortSteps(c.map((s) => s.reconcile), 6)}; ${fmtInt(stepOf(c[0].reconcile, 3).left)} runs left running`,
   );
-  const syncMs = u.map((s) => s.startSyncMs).filter((v) => v !== null);
+  const km = (list, key) => fmtMaybeMs(knownMedian(list.map((x) => x[key])));
   row(
     "continuity_listening", "daemon spawn to 'listening', after an unclean stop (info)", "ms", u.map((s) => s.listeningMs),
-    `node start-up, store open, watcher, the start sync (a no-op re-sync of ${fmtInt(d.files)} files: ${syncMs.length > 0 ? `median ${fmtMs(median(syncMs))} by its log` : "no log line"}), the reconciliation, listen; daemon CPU to listening median ${median(u.map((s) => s.cpuToListeningSeconds)).toFixed(2)} s; after a clean stop median ${fmtMs(median(c.map((s) => s.listeningMs)))}`,
+    `by the daemon's log (medians): spawn to its first line ${km(u, "spawnToStartingLineMs")} (node, the CLI, config, store open); to the start sync's line ${km(u, "startingLineToSyncLineMs")} (watcher start, then the start sync: a no-op re-sync of ${fmtInt(d.files)} files, ${km(u, "startSyncMs")} by its own ms); to the reconciliation's line ${km(u, "syncLineToReconciledLineMs")}; to 'listening' ${km(u, "reconciledLineToListeningLineMs")}. Daemon CPU to listening median ${median(u.map((s) => s.cpuToListeningSeconds)).toFixed(2)} s; after a clean stop median ${fmtMs(median(c.map((s) => s.listeningMs)))}`,
   );
   row(
     "continuity_rss_start", "daemon peak RSS at 'listening' (VmHWM), after an unclean stop (info)", "MB", u.map((s) => s.hwmAtListeningMb),
@@ -728,12 +750,12 @@ function continuityRows(d) {
   const c2 = stepOf(c[0].shutdown, 2);
   row(
     "continuity_shutdown", `shutdown (SIGTERM) with ${fmtInt(flight.total)} runs in flight${info}`, "ms", shutdownMs,
-    `the summary's duration_ms; steps 1-4 (median ms): ${shortSteps(c.map((s) => s.shutdown)).split(", ").slice(0, 4).join(", ")} (5 and 6 are written after duration_ms is taken and stored as 0); step 2: ${fmtInt(c2.runs_checkpointed)} runs checkpointed, ${fmtInt(c2.with_resume_pointer)} with a resume pointer; daemon log 'shutting down' to 'shutdown summary' median ${fmtMs(median(c.map((s) => s.shuttingDownToSummaryLineMs ?? Number.NaN)))}`,
+    `the summary's duration_ms; steps 1-4 (median ms): ${shortSteps(c.map((s) => s.shutdown), 4)} (5 and 6 are written after duration_ms is taken and stored as 0); step 2: ${fmtInt(c2.runs_checkpointed)} runs checkpointed, ${fmtInt(c2.with_resume_pointer)} with a resume pointer; daemon log 'shutting down' to 'shutdown summary' median ${fmtMaybeMs(knownMedian(c.map((s) => s.shuttingDownToSummaryLineMs)))}`,
     targets ? `<= ${fmtInt(CONTINUITY_TARGETS.shutdownMs)} ms` : null, targets ? median(shutdownMs) <= CONTINUITY_TARGETS.shutdownMs : null,
   );
   row(
     "continuity_shutdown_exit", `SIGTERM to process exit, ${fmtInt(flight.total)} runs in flight (info)`, "ms", c.map((s) => s.exitMs),
-    `wall clock from kill() to the exit event; the daemon's log from 'shutting down' to 'stopped cleanly' median ${fmtMs(median(c.map((s) => s.shuttingDownToStoppedLineMs ?? Number.NaN)))}`,
+    `wall clock from kill() to the exit event (medians): to the 'shutting down' line's arrival ${km(c, "signalToShuttingDownLineMs")}; 'shutting down' to 'stopped cleanly' by the log's times ${km(c, "shuttingDownToStoppedLineMs")} (the steps, closing the store, releasing the lock); the 'stopped cleanly' line's arrival to the exit ${km(c, "stoppedLineToExitMs")}; the daemon's CPU from 'listening' to SIGTERM (its scheduler line, then a ${SETTLE_MS / 1000} s settle) median ${median(c.map((s) => s.cpuBeforeStopPercent)).toFixed(0)}% of one core`,
   );
   row(
     "continuity_shutdown_unclean_start", `shutdown after the unclean start, ${fmtInt(flight.withCheckpoint)} resumed runs in flight (info)`, "ms", u.map((s) => s.shutdown.duration_ms),

@@ -134,6 +134,15 @@ export class Scheduler {
     this.refreshTimer.unref();
   }
 
+  size(): number {
+    return this.entries.size;
+  }
+
+  /** Goals whose firing is being handled now. */
+  firing(): string[] {
+    return [...this.entries.values()].filter((e) => e.firing).map((e) => e.goal.goal_id);
+  }
+
   list(): ScheduleView[] {
     return [...this.entries.values()].map((e) => ({
       goal_id: e.goal.goal_id,

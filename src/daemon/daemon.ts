@@ -61,6 +61,8 @@ export interface RunningDaemon {
 const WAL_CHECKPOINT_MS = 60_000;
 /** Goal statuses change through the API too (not only by sync): schedules are re-read this often. */
 const SCHEDULE_REFRESH_MS = 10_000;
+/** Parked runs logged one by one at start; the report has them all. */
+const LOGGED_PARKED = 20;
 const HEAP_GROWING_PERCENT = 10;
 
 interface LastSync {
@@ -264,7 +266,9 @@ class Daemon {
     const fields = { report_id: report.report_id, ms: report.duration_ms, resumed, parked, interrupted: report.runs.filter((r) => r.interrupted).length };
     if (report.unclean_stop) this.log.warn(`the previous daemon stopped uncleanly (no clean-shutdown mark after its start at ${report.previous_start_at}); runs in flight were marked interrupted`, fields);
     this.log.info(`startup reconciliation done (goalops report reconcile)`, fields);
-    for (const r of report.runs) if (r.action === "park") this.log.warn(`parked ${r.runId}: ${r.reason}`, { run_id: r.runId, goal_id: r.goalId });
+    const parkedRuns = report.runs.filter((r) => r.action === "park");
+    for (const r of parkedRuns.slice(0, LOGGED_PARKED)) this.log.warn(`parked ${r.runId}: ${r.reason}`, { run_id: r.runId, goal_id: r.goalId });
+    if (parkedRuns.length > LOGGED_PARKED) this.log.warn(`parked ${parkedRuns.length - LOGGED_PARKED} more runs (goalops report reconcile lists them)`);
   }
 
   private watchTargets(): WatchTargets {
@@ -408,7 +412,7 @@ class Daemon {
         reconcile_report: this.reconciliation?.report_id ?? null,
         unclean_stop_before_start: this.reconciliation?.unclean_stop ?? null,
         jobs_running: this.dispatcher?.running().length ?? 0,
-        schedules: this.scheduler?.list().length ?? 0,
+        schedules: this.scheduler?.size() ?? 0,
       },
       memory: { rss_bytes: process.memoryUsage.rss() },
     };
@@ -434,8 +438,8 @@ class Daemon {
   stop(reason: string): Promise<void> {
     this.stopping ??= (async () => {
       const deadline = Date.now() + this.config.daemon.shutdownDeadlineMs;
-      // What was scheduled, for the summary: the drain stops the scheduler.
-      const schedules = this.scheduler?.list().map(({ goal_id, cadence, next_at, firing }) => ({ goal_id, cadence, next_at, firing })) ?? [];
+      // What was scheduled, for the summary (the drain stops the scheduler): how many, and those firing.
+      const schedules = { scheduled: this.scheduler?.size() ?? 0, firing: this.scheduler?.firing() ?? [] };
       this.draining = true;
       this.log.info(`shutting down: ${reason}`);
       const summary = await shutDown(this.store, {

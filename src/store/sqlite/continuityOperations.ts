@@ -55,6 +55,10 @@ export function unfinishedRuns(db: SqliteDatabase, goalId: string): RunRecord[] 
   return rows.map((r) => toRun(r) as RunRecord);
 }
 
+/**
+ * Reads through the partial index of runs not finished, named: without statistics SQLite prefers
+ * the started_at index for the ORDER BY and walks every run of the ledger (0.4 s at a million).
+ */
 export function openRuns(db: SqliteDatabase): OpenRunRow[] {
   const rows = cached(db, `SELECT r.run_id, r.goal_id, r.job_id, r.attempt, r.run_state, r.checkpoint_ref, r.started_at,
       g.archived_at IS NOT NULL AS goal_archived,
@@ -63,7 +67,7 @@ export function openRuns(db: SqliteDatabase): OpenRunRow[] {
       r.dispatch IS NOT NULL AS dispatched,
       json_extract(r.dispatch, '$.pid') AS dispatch_pid,
       json_extract(r.dispatch, '$.finished_at') IS NOT NULL AS dispatch_finished
-    FROM goal_runs r JOIN goal_definitions g ON g.goal_id = r.goal_id
+    FROM goal_runs r INDEXED BY goal_runs_open JOIN goal_definitions g ON g.goal_id = r.goal_id
     WHERE r.run_state <> 'finished' ORDER BY r.started_at, r.run_id`).all() as Record<string, unknown>[];
   return rows.map((r) => ({
     ...(r as unknown as OpenRunRow),
@@ -104,7 +108,8 @@ export function resumeRun(db: SqliteDatabase, entry: { runId: string; at: string
 
 /** Every run in flight (running, or checkpointed by its agent) is marked checkpointed now. */
 function checkpointInFlightBody(db: SqliteDatabase, entry: { at: string; runIds?: readonly string[] }) {
-  const select = "SELECT run_id, goal_id, checkpoint_ref FROM goal_runs WHERE run_state IN ('running', 'checkpointed')";
+  // `<> 'finished'` lets SQLite use the partial index of open runs; the IN alone scans the ledger.
+  const select = "SELECT run_id, goal_id, checkpoint_ref FROM goal_runs WHERE run_state <> 'finished' AND run_state IN ('running', 'checkpointed')";
   const rows = (entry.runIds === undefined
     ? cached(db, select).all()
     : entry.runIds.map((id) => cached(db, `${select} AND run_id = ?`).get(id)).filter((r) => r !== undefined)) as { run_id: string; goal_id: string; checkpoint_ref: string | null }[];
