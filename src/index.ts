@@ -24,13 +24,17 @@ import { Playbook } from "./learning/playbook.js";
 import { LearningCycle, type LearnOptions, type LearningCycleResult } from "./learning/learningCycle.js";
 import { type AgentContext, buildContext } from "./goals/agentContext.js";
 import { Continuity } from "./continuity/continuity.js";
-import { Dispatcher } from "./continuity/dispatcher.js";
-import { DaemonJobs } from "./continuity/daemonJobs.js";
 import type { RouterResult } from "./continuity/initiativeRouter.js";
-import { createLogger, type Logger } from "./daemon/logger.js";
+import type { Logger } from "./daemon/logger.js";
 import type { RunRecord } from "./store/types.js";
 
-const SILENT = createLogger("text", () => undefined);
+/** Dispatch and the router, loaded when used: they bring execa, which every other command would pay for at start. */
+async function dispatchParts(ops: GoalOps, store: GoalOpsStore, config: ResolvedConfig, log?: Logger) {
+  const [{ Dispatcher }, { DaemonJobs }, { createLogger }] = await Promise.all([import("./continuity/dispatcher.js"), import("./continuity/daemonJobs.js"), import("./daemon/logger.js")]);
+  const logger = log ?? createLogger("text", () => undefined);
+  const dispatcher = new Dispatcher(ops, store, config, logger);
+  return { dispatcher, jobs: new DaemonJobs(ops, store, config, dispatcher, logger) };
+}
 import { buildStatus, type StatusReport } from "./goals/statusReport.js";
 import { openStore } from "./store/openStore.js";
 import type { GoalOpsStore } from "./store/types.js";
@@ -164,17 +168,16 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
       continuity ??= new Continuity(getStore());
       return continuity;
     },
-    route() {
-      const dispatcher = new Dispatcher(ops, getStore(), config, SILENT);
-      return new DaemonJobs(ops, getStore(), config, dispatcher, SILENT).route({ dispatch: false });
+    async route() {
+      const { jobs } = await dispatchParts(ops, getStore(), config);
+      return jobs.route({ dispatch: false });
     },
     async dispatch(o = {}) {
-      const log = o.log ?? SILENT;
-      const dispatcher = new Dispatcher(ops, getStore(), config, log);
+      const { dispatcher, jobs } = await dispatchParts(ops, getStore(), config, o.log);
       const trigger = o.trigger ?? "cli";
       const outcome = o.goalId !== undefined
         ? await dispatcher.dispatch({ goalId: o.goalId, trigger })
-        : ((await new DaemonJobs(ops, getStore(), config, dispatcher, log).route({ dispatch: true, trigger })).dispatched ?? { dispatched: false as const, code: "dispatch.nothing_to_route", reason: "the router found no initiative to dispatch (goalops dispatch --dry-run says why)" });
+        : ((await jobs.route({ dispatch: true, trigger })).dispatched ?? { dispatched: false as const, code: "dispatch.nothing_to_route", reason: "the router found no initiative to dispatch (goalops dispatch --dry-run says why)" });
       if (!outcome.dispatched) return outcome;
       const run = (await outcome.done) ?? (await ops.runs.show(outcome.runId));
       return { dispatched: true, run };

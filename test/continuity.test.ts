@@ -220,6 +220,27 @@ describe("continuity", () => {
     await d.stop();
   }, 60_000);
 
+  it("after downtime, catches up a missed firing once at start (catch_up: one), not with catch_up: none", async () => {
+    const review = (id: string, catchUp: string) => goalYaml({ goal_id: id, goal_type: "maintenance", title: `Sweep ${catchUp}`, status: "active", review_cadence: "3s" }).concat(`schedule:\n  catch_up: ${catchUp}\n`);
+    const root = repo({ [`goals/${G.worker}.yaml`]: review(G.worker, "one"), [`goals/${G.strict}.yaml`]: review(G.strict, "none") });
+    let d = await startDaemonProcess(root);
+    // Without a dispatch command a firing opens one "scheduled review" loop per goal.
+    await eventually(async () => (ok(await d.api("GET", "/v1/schedules")).last_firings.length === 2 ? true : undefined), 10_000, "both fired");
+    expect(ok(await d.api("GET", `/v1/loops?goal_id=${G.worker}`)).loops[0].description).toContain("Scheduled review");
+    await d.stop();
+    await new Promise((r) => setTimeout(r, 3_500)); // a firing is missed while no daemon runs
+    d = await startDaemonProcess(root);
+    const caughtUp = await d.waitForLog((l) => String(l.msg).startsWith("catching up"), 2_500);
+    expect(caughtUp.goal_id).toBe(G.worker);
+    const firings = await eventually(async () => {
+      const last = ok(await d.api("GET", "/v1/schedules")).last_firings;
+      return last.find((f: { goal_id: string; last_outcome: string }) => f.goal_id === G.worker && f.last_outcome.endsWith("(catch-up)")) ? last : undefined;
+    }, 5_000, "the catch-up recorded");
+    expect(firings.find((f: { goal_id: string }) => f.goal_id === G.worker).last_outcome).toBe(`review already open (${ok(await d.api("GET", `/v1/loops?goal_id=${G.worker}`)).loops[0].loop_id}) (catch-up)`);
+    expect(d.logs.filter((l) => String(l.msg).startsWith("catching up"))).toHaveLength(1);
+    await d.stop();
+  }, 60_000);
+
   it("fires a watchdog on run statistics: an alert and its open loop, once while it holds", async () => {
     const root = repo({
       [`goals/${G.agentRun}.yaml`]: agentGoal(G.agentRun, ["sleep", "1"]),

@@ -44,8 +44,8 @@ interface Entry {
   goal: ScheduledGoalRow;
   /** cadence + time zone: a change replaces the entry. */
   key: string;
-  cron: Cron | null;
-  interval: NodeJS.Timeout | null;
+  /** When it fires next (epoch ms). */
+  nextAt: number;
   firing: boolean;
 }
 
@@ -58,22 +58,57 @@ export interface ScheduleView {
   firing: boolean;
 }
 
-/** When a cadence was last due before `now`, or null (never, or not a known cadence). */
-export function lastDueBefore(cadence: string, timezone: string, lastFiredAt: Date, now: Date): Date | null {
-  const ms = intervalMs(cadence);
-  if (ms !== undefined) {
-    const due = new Date(lastFiredAt.getTime() + ms);
-    return due <= now ? due : null;
+/** The longest a timer is set for: Node's setTimeout limit is 2^31-1 ms; the clock is looked at again after. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Next and previous due times of cadences. A croner Cron object costs about 0.15 ms and 90 KB to
+ * make, so there is one per distinct (expression, time zone), used only to compute times, never as
+ * a timer; thousands of goals share a handful.
+ */
+export class CadenceClock {
+  private readonly crons = new Map<string, Cron>();
+
+  /** The first due time after `after`, or null (a cron that never matches again). Throws for an expression croner refuses. */
+  nextAfter(cadence: string, timezone: string, after: Date): Date | null {
+    const ms = intervalMs(cadence);
+    if (ms !== undefined) return new Date(after.getTime() + ms);
+    return this.cron(cadence, timezone).nextRun(after);
   }
-  const cron = new Cron(cadence, { paused: true, timezone });
-  const previous = cron.previousRuns(1, now)[0];
-  cron.stop();
-  return previous !== undefined && previous > lastFiredAt ? previous : null;
+
+  /** When a cadence was last due after `lastFiredAt` and not after `now`, or null. */
+  lastDueBefore(cadence: string, timezone: string, lastFiredAt: Date, now: Date): Date | null {
+    const ms = intervalMs(cadence);
+    if (ms !== undefined) {
+      const due = new Date(lastFiredAt.getTime() + ms);
+      return due <= now ? due : null;
+    }
+    const previous = this.cron(cadence, timezone).previousRuns(1, now)[0];
+    return previous !== undefined && previous > lastFiredAt ? previous : null;
+  }
+
+  private cron(cadence: string, timezone: string): Cron {
+    const key = `${cadence}|${timezone}`;
+    let cron = this.crons.get(key);
+    if (cron === undefined) {
+      cron = new Cron(cadence, { paused: true, timezone });
+      this.crons.set(key, cron);
+    }
+    return cron;
+  }
 }
 
+/**
+ * One timer for every schedule: it is set for the earliest next firing; when it goes off, every
+ * goal due fires and gets its next time. A goal's next time after a firing is computed from the
+ * firing's due time for intervals (no drift) and from now for cron expressions.
+ */
 export class Scheduler {
   private readonly entries = new Map<string, Entry>();
+  private readonly clock = new CadenceClock();
+  private readonly refused = new Set<string>();
   private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private readonly now: () => Date;
 
@@ -91,11 +126,11 @@ export class Scheduler {
       const state = last.get(entry.goal.goal_id);
       const spec = scheduleOf(entry.goal);
       if (state?.last_fired_at == null || (spec.catch_up ?? "one") === "none") continue;
-      const due = lastDueBefore(entry.goal.spec.review_cadence as string, this.timezoneOf(entry.goal), new Date(state.last_fired_at), now);
+      const due = this.clock.lastDueBefore(entry.goal.spec.review_cadence as string, this.timezoneOf(entry.goal), new Date(state.last_fired_at), now);
       if (due === null) continue;
       caughtUp.push(entry.goal.goal_id);
       this.deps.log.info(`catching up a firing missed while the daemon was down (${entry.goal.goal_id}, due ${due.toISOString()})`, { goal_id: entry.goal.goal_id, due_at: due.toISOString() });
-      void this.fire(entry.goal.goal_id, true);
+      void this.fire(entry, true);
     }
     return { scheduled: this.entries.size, caughtUp };
   }
@@ -105,23 +140,27 @@ export class Scheduler {
     if (this.stopped) return;
     const goals = await this.deps.store.scheduledGoals();
     const seen = new Set<string>();
+    const now = this.now();
     for (const goal of goals) {
       seen.add(goal.goal_id);
       const key = `${goal.spec.review_cadence as string}|${this.timezoneOf(goal)}`;
       const existing = this.entries.get(goal.goal_id);
       if (existing !== undefined && existing.key === key) {
-        existing.goal = goal; // overlap policy and job may change without a new timer
+        existing.goal = goal; // overlap policy and job may change without a new time
         continue;
       }
-      if (existing !== undefined) this.clear(existing);
-      const entry = this.schedule(goal, key);
-      if (entry !== undefined) this.entries.set(goal.goal_id, entry);
+      const nextAt = this.nextAt(goal, now);
+      if (nextAt === undefined) {
+        this.entries.delete(goal.goal_id);
+      } else if (existing !== undefined) {
+        // The same entry, so that a firing in progress still marks it (overlap).
+        Object.assign(existing, { goal, key, nextAt });
+      } else {
+        this.entries.set(goal.goal_id, { goal, key, nextAt, firing: false });
+      }
     }
-    for (const [id, entry] of this.entries) {
-      if (seen.has(id)) continue;
-      this.clear(entry);
-      this.entries.delete(id);
-    }
+    for (const id of this.entries.keys()) if (!seen.has(id)) this.entries.delete(id);
+    this.arm();
   }
 
   /** A refresh soon: edits come in bursts (a checkout syncs many batches), one re-read serves them all. */
@@ -149,7 +188,7 @@ export class Scheduler {
       cadence: e.goal.spec.review_cadence as string,
       timezone: this.timezoneOf(e.goal),
       overlap: scheduleOf(e.goal).overlap ?? "skip",
-      next_at: e.cron?.nextRun()?.toISOString() ?? null,
+      next_at: Number.isFinite(e.nextAt) ? new Date(e.nextAt).toISOString() : null,
       firing: e.firing,
     }));
   }
@@ -157,7 +196,7 @@ export class Scheduler {
   stop(): void {
     this.stopped = true;
     if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
-    for (const entry of this.entries.values()) this.clear(entry);
+    if (this.timer !== null) clearTimeout(this.timer);
     this.entries.clear();
   }
 
@@ -165,34 +204,51 @@ export class Scheduler {
     return scheduleOf(goal).timezone ?? this.deps.timezone;
   }
 
-  private schedule(goal: ScheduledGoalRow, key: string): Entry | undefined {
+  /** The goal's next firing after `after` (Infinity: never again), or undefined when its cadence cannot be scheduled. */
+  private nextAt(goal: ScheduledGoalRow, after: Date): number | undefined {
     const cadence = goal.spec.review_cadence as string;
-    const entry: Entry = { goal, key, cron: null, interval: null, firing: false };
-    const ms = intervalMs(cadence);
     try {
-      if (ms !== undefined) {
-        entry.interval = setInterval(() => void this.fire(goal.goal_id, false), ms);
-        entry.interval.unref();
-      } else {
-        entry.cron = new Cron(cadence, { timezone: this.timezoneOf(goal), unref: true }, () => void this.fire(goal.goal_id, false));
-      }
+      return this.clock.nextAfter(cadence, this.timezoneOf(goal), after)?.getTime() ?? Number.POSITIVE_INFINITY;
     } catch (error) {
-      // The schema checks the shape; croner finds the rest (a day 32, an unknown time zone).
-      this.deps.log.error(`${goal.goal_id}: review_cadence '${cadence}' cannot be scheduled: ${(error as Error).message}`, { goal_id: goal.goal_id });
+      // The schema checks the shape; croner finds the rest (a day 32, an unknown time zone). Said
+      // once per goal and cadence, not at every refresh.
+      const key = `${goal.goal_id}|${cadence}|${this.timezoneOf(goal)}`;
+      if (!this.refused.has(key)) this.deps.log.error(`${goal.goal_id}: review_cadence '${cadence}' cannot be scheduled: ${(error as Error).message}`, { goal_id: goal.goal_id });
+      this.refused.add(key);
       return undefined;
     }
-    return entry;
   }
 
-  private clear(entry: Entry): void {
-    entry.cron?.stop();
-    if (entry.interval !== null) clearInterval(entry.interval);
+  /** Sets the one timer for the earliest next firing. */
+  private arm(): void {
+    if (this.stopped) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const e of this.entries.values()) if (e.nextAt < earliest) earliest = e.nextAt;
+    if (!Number.isFinite(earliest)) return;
+    this.timer = setTimeout(() => this.wake(), Math.min(MAX_TIMER_MS, Math.max(0, earliest - this.now().getTime())));
+    this.timer.unref();
   }
 
-  private async fire(goalId: string, catchUp: boolean): Promise<void> {
-    const entry = this.entries.get(goalId);
-    if (entry === undefined || this.stopped) return;
+  private wake(): void {
+    this.timer = null;
+    const now = this.now();
+    for (const entry of this.entries.values()) {
+      if (entry.nextAt > now.getTime()) continue;
+      const due = entry.nextAt;
+      const cadence = entry.goal.spec.review_cadence as string;
+      const ms = intervalMs(cadence);
+      // Intervals keep their phase; a cron expression's next match comes after now (missed ones are not replayed).
+      entry.nextAt = ms !== undefined ? due + Math.ceil((now.getTime() - due + 1) / ms) * ms : (this.nextAt(entry.goal, now) ?? Number.POSITIVE_INFINITY);
+      void this.fire(entry, false);
+    }
+    this.arm();
+  }
+
+  private async fire(entry: Entry, catchUp: boolean): Promise<void> {
+    if (this.stopped) return;
     const goal = entry.goal;
+    const goalId = goal.goal_id;
     const firing: Firing = { at: this.now(), catchUp };
     const cadence = goal.spec.review_cadence as string;
     const record = (outcome: string, runId: string | null) =>

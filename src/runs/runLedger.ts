@@ -5,11 +5,10 @@
  */
 import { InvalidInputError } from "../errors.js";
 import { newPrefixedId } from "../ids.js";
-import { FAILURE_CATEGORIES } from "../spec/types.js";
+import { FAILURE_CATEGORIES, type RetrySpec } from "../spec/types.js";
 import type { GoalHeader, GoalOpsStore, RunRecord } from "../store/types.js";
 import { selectApplicable } from "../goals/agentContext.js";
 import { type RetryDecision, retryDecision } from "../continuity/retryPolicy.js";
-import type { RetrySpec } from "../spec/types.js";
 
 export const LOCAL_OUTCOMES = ["succeeded", "failed", "partial"] as const;
 export const VERIFIER_STATUSES = ["passed", "failed", "skipped"] as const;
