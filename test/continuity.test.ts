@@ -144,6 +144,7 @@ describe("continuity", () => {
     const uncheckpointed = ok(await d.api("POST", "/v1/runs", { goal_id: G.agentRun }));
     const strict = ok(await d.api("POST", "/v1/runs", { goal_id: G.strict }));
     ok(await d.api("POST", `/v1/runs/${strict.run_id}/checkpoint`, { ref: "half" }));
+    ok(await d.api("POST", `/v1/key-results/${IDS.kr}/values`, { value: 91 }));
     const flaky = ok(await d.api("POST", "/v1/runs", { goal_id: G.flaky, job_id: "flaky-job" }));
     const failed = ok(await d.api("POST", `/v1/runs/${flaky.run_id}/finish`, { outcome: "failed", failure_category: "external_dependency" }));
     expect(failed.retry).toMatchObject({ retry: true, nextAttempt: 2 });
@@ -161,6 +162,9 @@ describe("continuity", () => {
     expect(byRun.get(uncheckpointed.run_id)).toMatchObject({ action: "park", reason: expect.stringContaining("resume_if_interrupted is false") });
     expect(byRun.get(strict.run_id)).toMatchObject({ action: "park", reason: expect.stringContaining("resume_if_checkpointed is false") });
 
+    // Nothing acknowledged before the kill is lost: runs, the retry loop, the key-result value.
+    expect(ok(await d.api("GET", `/v1/key-results/${IDS.kr}/values`)).values.map((v: { value: number }) => v.value)).toEqual([91]);
+    expect(ok(await d.api("GET", "/v1/runs?limit=100")).runs.map((r: { run_id: string }) => r.run_id)).toEqual(expect.arrayContaining([dispatched.run_id, uncheckpointed.run_id, strict.run_id, flaky.run_id]));
     // The resumed job goes on after its checkpoint and finishes; every step done exactly once.
     const done = await eventually(async () => {
       const r = ok(await d.api("GET", `/v1/runs/${dispatched.run_id}`));
@@ -241,9 +245,10 @@ describe("continuity", () => {
     await d.stop();
   }, 60_000);
 
-  it("fires a watchdog on run statistics: an alert and its open loop, once while it holds", async () => {
+  it("fires a watchdog on run statistics: an alert, its open loop and its recovery dispatch, once while it holds", async () => {
     const root = repo({
       [`goals/${G.agentRun}.yaml`]: agentGoal(G.agentRun, ["sleep", "1"]),
+      [`goals/${G.worker}.yaml`]: agentGoal(G.worker, ["sleep", "1"]),
       [`goals/${G.watchdog}.yaml`]: `goal_id: ${G.watchdog}
 goal_type: watchdog
 title: Verifier failures
@@ -256,6 +261,7 @@ watchdog:
     - { measure: failed_runs, goal: ${G.agentRun}, window: 1h, op: at_least, value: 2 }
   action:
     open_loop: { kind: follow_up, description: Look at the failing verifier }
+    dispatch: ${G.worker}
 `,
     });
     const d = await startDaemonProcess(root);
@@ -273,6 +279,9 @@ watchdog:
     expect(ok(await d.api("GET", "/v1/alerts")).alerts).toHaveLength(1);
     const loops = ok(await d.api("GET", `/v1/loops?goal_id=${G.watchdog}`)).loops;
     expect(loops).toMatchObject([{ kind: "follow_up", description: "Look at the failing verifier", loop_id: alerts[0].loop_id }]);
+    // The recovery dispatch: one job of the named goal, recorded on the alert.
+    const recovery = ok(await d.api("GET", `/v1/runs?goal_id=${G.worker}`)).runs;
+    expect(recovery).toMatchObject([{ run_id: alerts[0].run_id, job_id: expect.stringMatching(new RegExp(`^watchdog:${G.watchdog}:`)) }]);
     await d.stop();
   }, 60_000);
 
