@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { startDaemon } from "../../daemon/daemon.js";
 import { withRepo, type RepoOptions } from "../options.js";
 
 interface DaemonCliOptions extends RepoOptions {
@@ -27,8 +26,13 @@ http://127.0.0.1:7420/v1 with the token in state/token:
 
   curl -H "Authorization: Bearer $(cat state/token)" http://127.0.0.1:7420/v1/goals
 
+At start it reconciles what the last stop left (goalops report reconcile): runs in flight are
+resumed from their checkpoints or parked by each goal's continuity policy. It runs review_cadence
+schedules, watchdogs, due retries and dispatched agent jobs.
+
 One daemon per repository (state/daemon.lock holds its pid and address). SIGTERM or SIGINT stops
-it cleanly (requests in flight finish, the database is closed); a second signal exits at once.`)
+it cleanly: new runs are refused, jobs are stopped, runs in flight checkpointed, a summary written
+(goalops report shutdown); a second signal exits at once.`)
     .action(async (options: DaemonCliOptions) => {
       const format = options.logFormat ?? "text";
       if (format !== "text" && format !== "json") throw new UsageError("daemon.bad_log_format", `--log-format ${format}: expected text or json`);
@@ -37,6 +41,8 @@ it cleanly (requests in flight finish, the database is closed); a second signal 
         port = Number(options.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("daemon.bad_port", `--port ${options.port}: expected a whole number from 0 to 65535`);
       }
+      // Loaded here: the daemon brings chokidar, execa and croner, which no other command needs at start.
+      const { startDaemon } = await import("../../daemon/daemon.js");
       const daemon = await startDaemon({
         ...(options.repo !== undefined ? { repo: options.repo } : {}),
         ...(options.host !== undefined ? { host: options.host } : {}),
