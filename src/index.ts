@@ -21,7 +21,7 @@ import { AfterActionReviews } from "./learning/afterActionReviews.js";
 import { OutcomeAggregator } from "./learning/outcomeAggregator.js";
 import { Lessons } from "./learning/lessons.js";
 import { Playbook } from "./learning/playbook.js";
-import { LearningCycle, type LearnOptions, type LearningCycleResult } from "./learning/learningCycle.js";
+import type { LearnOptions, LearningCycleResult } from "./learning/learningCycle.js";
 import { type AgentContext, buildContext } from "./goals/agentContext.js";
 import { Continuity } from "./continuity/continuity.js";
 import type { RouterResult } from "./continuity/initiativeRouter.js";
@@ -182,7 +182,9 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
       const run = (await outcome.done) ?? (await ops.runs.show(outcome.runId));
       return { dispatched: true, run };
     },
-    learn(o) {
+    async learn(o) {
+      // Loaded when used: the cycle brings yaml's Document API and git, which the other operations never need.
+      const { LearningCycle } = await import("./learning/learningCycle.js");
       return new LearningCycle(getStore(), config, { outcomes: ops.outcomes, reviews: ops.reviews, lessons: ops.lessons, playbook: ops.playbook }).run(o);
     },
     context: (goalId, o = {}) => buildContext(getStore(), tracker(), goalId, o),

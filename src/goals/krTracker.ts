@@ -89,7 +89,7 @@ export class KeyResultTracker {
   }
 
   /** Progress and health of a key result from its record and latest value (no database access). */
-  summarize(goal: GoalRecord, latestRow: KeyResultValueRow | null): KeyResultSummary {
+  summarize(goal: Pick<GoalRecord, "goal_id" | "title" | "created_at" | "spec">, latestRow: KeyResultValueRow | null): KeyResultSummary {
     const signal = signalOf(goal);
     const latest = latestRow === null ? null : { ...latestRow, progress: krProgress(signal, latestRow.value) };
     const progress = latest?.progress ?? null;
@@ -107,6 +107,6 @@ export class KeyResultTracker {
   }
 }
 
-function signalOf(goal: GoalRecord): KeyResultSpec {
+function signalOf(goal: Pick<GoalRecord, "spec">): KeyResultSpec {
   return goal.spec.key_result as KeyResultSpec;
 }

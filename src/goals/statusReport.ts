@@ -2,7 +2,7 @@
  * `goalops status`: the goal tree with runtime status, health and key-result progress, recent
  * runs, files that failed the last sync, and where the last sync stands.
  */
-import type { GoalOpsStore, GoalRecord, InvalidFileRow, RunRecord } from "../store/types.js";
+import type { GoalOpsStore, InvalidFileRow, RunRecord, StatusGoalRow } from "../store/types.js";
 import { type Health, worstHealth } from "./krProgress.js";
 import { type SyncPosition, syncPosition } from "../sync/syncStatus.js";
 import { join } from "node:path";
@@ -33,19 +33,24 @@ export interface StatusReport {
 }
 
 export async function buildStatus(store: GoalOpsStore, tracker: KeyResultTracker, options: { recentRuns?: number; stateDir?: string } = {}): Promise<StatusReport> {
-  const goals = await store.liveGoalRecords();
+  const goals = await store.statusGoals();
   const byId = new Map(goals.map((g) => [g.goal_id, g]));
   const krs = goals.filter((g) => g.goal_type === "key_result");
   const latest = await store.latestKeyResultValues(krs.map((k) => k.goal_id));
   const krSummary = new Map<string, KeyResultSummary>(krs.map((k) => [k.goal_id, tracker.summarize(k, latest.get(k.goal_id) ?? null)]));
 
-  const children = new Map<string, GoalRecord[]>();
-  const roots: GoalRecord[] = [];
+  const children = new Map<string, StatusGoalRow[]>();
+  const roots: StatusGoalRow[] = [];
   for (const g of goals) {
-    if (g.parent_goal_id !== null && byId.has(g.parent_goal_id)) children.set(g.parent_goal_id, [...(children.get(g.parent_goal_id) ?? []), g]);
-    else roots.push(g);
+    if (g.parent_goal_id === null || !byId.has(g.parent_goal_id)) {
+      roots.push(g);
+      continue;
+    }
+    const siblings = children.get(g.parent_goal_id);
+    if (siblings === undefined) children.set(g.parent_goal_id, [g]);
+    else siblings.push(g);
   }
-  const toNode = (g: GoalRecord, depth: number): StatusNode => {
+  const toNode = (g: StatusGoalRow, depth: number): StatusNode => {
     const kids = depth > 50 ? [] : (children.get(g.goal_id) ?? []).map((c) => toNode(c, depth + 1));
     let progress: number | null = null;
     let health: Health = "unknown";

@@ -4,7 +4,6 @@
  * for its text fields. It runs without a shell and with a time limit; whatever goes wrong, the
  * drafted review stands and the cycle goes on.
  */
-import { execa } from "execa";
 import { intervalMs } from "../spec/interval.js";
 import type { ConfigSpec } from "../spec/types.js";
 import type { AarWrite } from "../store/types.js";
@@ -20,6 +19,8 @@ export async function summarize(draft: AarWrite, settings: SummarizerSettings, c
   const timeout = intervalMs(settings.timeout ?? "30s") ?? 30_000;
   let stdout: string;
   try {
+    // Loaded here: most commands that open the library never summarize, and execa is slow to load.
+    const { execa } = await import("execa");
     const result = await execa(settings.command, settings.args ?? [], { cwd, input: JSON.stringify(draft), timeout, reject: false, stripFinalNewline: true });
     if (result.timedOut) return { review: draft, error: `the summarizer took longer than ${settings.timeout ?? "30s"}` };
     if (result.exitCode !== 0) return { review: draft, error: `the summarizer exited with ${result.exitCode ?? result.signal}: ${String(result.stderr).slice(0, 300)}` };

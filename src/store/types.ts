@@ -154,6 +154,9 @@ export interface GoalRecord extends GoalRow {
   updated_at: string;
 }
 
+/** A goal as `status` reads it: enough to draw the tree and compute progress and health. */
+export type StatusGoalRow = Pick<GoalRecord, "goal_id" | "goal_type" | "title" | "parent_goal_id" | "priority" | "status" | "intent_error" | "created_at" | "spec">;
+
 export interface KeyResultValueRow {
   value_id: number;
   goal_id: string;
@@ -328,8 +331,8 @@ export interface GoalOpsStore extends ContinuityStore {
   childKeyResultIds(goalId: string): Promise<string[]>;
   /** Goals (not archived) that list this goal among their dependencies. */
   dependentGoals(goalId: string): Promise<GoalRecord[]>;
-  /** Every goal that is not archived; its `spec` holds only time_horizon and key_result (enough for progress and health). */
-  liveGoalRecords(): Promise<GoalRecord[]>;
+  /** Every goal that is not archived, by priority and title, with what `status` shows (its `spec` holds only time_horizon and key_result). */
+  statusGoals(): Promise<StatusGoalRow[]>;
   /** Starts a run; with an idempotency key already used, returns that run instead (`existing: true`). */
   startRun(start: RunStart): Promise<{ run: RunRecord; existing: boolean }>;
   /** Finishes a running or checkpointed run; throws InvalidInputError if it is not (already finished). */

@@ -2,7 +2,7 @@
 import { canTransition } from "../../goals/stateMachine.js";
 import { InvalidInputError } from "../../errors.js";
 import type { GoalStatus } from "../../spec/types.js";
-import type { DefinitionCounts, GoalHeader, GoalRecord, GoalRow, KeyResultValueRow, InvalidFileRow, StateEventInput, StateEventRow, SyncHistoryEntry } from "../types.js";
+import type { DefinitionCounts, GoalHeader, GoalRecord, GoalRow, KeyResultValueRow, InvalidFileRow, StateEventInput, StateEventRow, StatusGoalRow, SyncHistoryEntry } from "../types.js";
 import { cached, type SqliteDatabase } from "./database.js";
 import { StaleSnapshotError } from "../errors.js";
 
@@ -79,20 +79,23 @@ export function childKeyResultIds(db: SqliteDatabase, goalId: string): string[] 
   return cached(db, "SELECT goal_id FROM goal_definitions WHERE parent_goal_id = ? AND goal_type = 'key_result' AND archived_at IS NULL ORDER BY priority, goal_id", true).all(goalId) as string[];
 }
 
-export function liveGoalRecords(db: SqliteDatabase): GoalRecord[] {
-  // Built from the columns, not spec_json: status reads every goal, and parsing 10,000 specs costs
-  // more than the rest of the query. The spec holds only what progress and health need.
-  type Row = Omit<GoalRecord, "spec"> & { time_horizon: string | null; metric: string | null; unit: string | null; baseline: number | null; target: number | null; direction: "increase" | "decrease" | null };
-  const rows = cached(db, `SELECT goal_id, goal_type, title, parent_goal_id, owner_agent, priority, status, status_intent, intent_error, source_path,
-      archived_at, content_hash, source_commit, created_at, updated_at, time_horizon, metric, unit, baseline, target, direction
-    FROM goal_definitions WHERE archived_at IS NULL ORDER BY priority, title, goal_id`).all() as Row[];
-  return rows.map(({ time_horizon, metric, unit, baseline, target, direction, ...rest }) => ({
-    ...rest,
-    spec: {
-      ...(time_horizon !== null ? { time_horizon } : {}),
-      ...(metric !== null ? { key_result: { metric, unit, baseline, target, direction } } : {}),
-    },
-  }));
+/**
+ * Every goal that is not archived, with what `status` shows and what progress and health need.
+ * Read as raw rows of the columns it needs: converting 21 columns of 10,000 rows into objects cost
+ * more than the rest of `status` together (180 ms against 55 ms), and spec_json is never parsed.
+ */
+export function statusGoals(db: SqliteDatabase): StatusGoalRow[] {
+  const rows = cached(db, `SELECT goal_id, goal_type, title, parent_goal_id, priority, status, intent_error, created_at, time_horizon, metric, unit, baseline, target, direction
+    FROM goal_definitions NOT INDEXED WHERE archived_at IS NULL ORDER BY priority, title, goal_id`).raw(true).all() as unknown[][];
+  const goals: StatusGoalRow[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const [goal_id, goal_type, title, parent_goal_id, priority, status, intent_error, created_at, time_horizon, metric, unit, baseline, target, direction] = rows[i] as [string, string, string, string | null, number, GoalStatus, string | null, string, string | null, string | null, string, number, number, "increase" | "decrease"];
+    const spec: Record<string, unknown> = {};
+    if (time_horizon !== null) spec.time_horizon = time_horizon;
+    if (metric !== null) spec.key_result = { metric, unit, baseline, target, direction };
+    goals[i] = { goal_id, goal_type, title, parent_goal_id, priority, status, intent_error, created_at, spec };
+  }
+  return goals;
 }
 
 export function dependentGoals(db: SqliteDatabase, goalId: string): GoalRecord[] {

@@ -8,7 +8,7 @@ import type { GoalOpsStore, NoopSyncEntry, SnapshotScope, StateEventInput, SyncP
 import type { GoalStatus } from "../../spec/types.js";
 import { cached, openDatabase, type OpenOptions, type SqliteDatabase, transaction } from "./database.js";
 import { applySyncPlan, fileStateCounts, getMeta, setMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
-import { appendStateEvent, childGoals, childKeyResultIds, goalHeader, dependentGoals, liveGoalRecords, countDefinitions, getGoal, goalHistory, keyResultHistory, latestKeyResultValues, recordKeyResultValue, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
+import { appendStateEvent, childGoals, childKeyResultIds, goalHeader, dependentGoals, statusGoals, countDefinitions, getGoal, goalHistory, keyResultHistory, latestKeyResultValues, recordKeyResultValue, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
 
 export interface SqliteStoreOptions extends OpenOptions {
   /**
@@ -180,8 +180,8 @@ export class SqliteStore implements GoalOpsStore {
   async dependentGoals(goalId: string) {
     return dependentGoals(this.db, goalId);
   }
-  async liveGoalRecords() {
-    return liveGoalRecords(this.db);
+  async statusGoals() {
+    return statusGoals(this.db);
   }
   async childGoals(goalId: string) {
     return childGoals(this.db, goalId);
