@@ -209,8 +209,12 @@ describe("continuity", () => {
     expect(run).toMatchObject({ run_state: "checkpointed", dispatch: { stopped: true } });
   }, 60_000);
 
-  it("fires a seconds-level schedule, skips and records an overlapping firing, and lists schedules", async () => {
-    const root = repo({ [`goals/${G.worker}.yaml`]: agentGoal(G.worker, ["sleep", "2500"], 'review_cadence: "* * * * * *"\n') });
+  it("fires a seconds-level schedule, skips and records an overlapping firing, runs a learning goal's cycle, and lists schedules", async () => {
+    const root = repo({
+      [`goals/${G.worker}.yaml`]: agentGoal(G.worker, ["sleep", "2500"], 'review_cadence: "* * * * * *"\n'),
+      // A learning goal without a command runs the learning cycle in the daemon at each firing.
+      [`goals/${G.strict}.yaml`]: goalYaml({ goal_id: G.strict, goal_type: "learning", title: "Weekly learning", status: "active", review_cadence: "2s" }),
+    });
     const d = await startDaemonProcess(root);
     const runs = await eventually(async () => {
       const all = ok(await d.api("GET", `/v1/runs?goal_id=${G.worker}`)).runs;
@@ -218,9 +222,14 @@ describe("continuity", () => {
     }, 15_000, "a firing and an overlap");
     const overlap = runs.find((r: { failure_category: string }) => r.failure_category === "run_overlap");
     expect(overlap).toMatchObject({ local_outcome: "failed", run_state: "finished", notes: expect.stringContaining("previous job was still running") });
-    const schedules = ok(await d.api("GET", "/v1/schedules"));
-    expect(schedules.schedules).toMatchObject([{ goal_id: G.worker, cadence: "* * * * * *", timezone: "UTC", overlap: "skip" }]);
-    expect(schedules.last_firings[0]).toMatchObject({ goal_id: G.worker });
+    const schedules = await eventually(async () => {
+      const all = ok(await d.api("GET", "/v1/schedules"));
+      return all.last_firings.length === 2 ? all : undefined;
+    }, 10_000, "both goals fired");
+    expect(schedules.schedules).toEqual(expect.arrayContaining([expect.objectContaining({ goal_id: G.worker, cadence: "* * * * * *", timezone: "UTC", overlap: "skip" })]));
+    const learning = schedules.last_firings.find((f: { goal_id: string }) => f.goal_id === G.strict);
+    expect(learning.last_outcome).toMatch(/^learning cycle lcr_/);
+    await d.waitForLog((l) => String(l.msg).startsWith("learning cycle lcr_"));
     await d.stop();
   }, 60_000);
 

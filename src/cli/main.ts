@@ -7,27 +7,45 @@
 import { Command, CommanderError } from "commander";
 import { GoalOpsError, InvalidInputError } from "../errors.js";
 import { ExitCode, ExitError } from "./exit.js";
-import { registerValidate } from "./commands/validate.js";
-import { registerSync } from "./commands/sync.js";
-import { registerDiff } from "./commands/diff.js";
-import { registerInit } from "./commands/init.js";
-import { registerNew } from "./commands/new.js";
-import { registerGoal } from "./commands/goal.js";
-import { registerKr } from "./commands/kr.js";
-import { registerRun } from "./commands/run.js";
-import { registerLoop } from "./commands/loop.js";
-import { registerContext } from "./commands/context.js";
-import { registerStatus } from "./commands/status.js";
-import { registerDaemon } from "./commands/daemon.js";
-import { registerAar } from "./commands/aar.js";
-import { registerReport } from "./commands/report.js";
-import { registerLesson } from "./commands/lesson.js";
-import { registerPlaybook } from "./commands/playbook.js";
-import { registerLearn } from "./commands/learn.js";
-import { registerDispatch } from "./commands/dispatch.js";
 import { VERSION } from "../version.js";
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, loaded only when that command runs (all of them for the overall help or
+ * an unknown command): a command pays for its own imports, not for the other seventeen's. In the
+ * order `--help` lists them.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  init: async () => (await import("./commands/init.js")).registerInit,
+  new: async () => (await import("./commands/new.js")).registerNew,
+  validate: async () => (await import("./commands/validate.js")).registerValidate,
+  sync: async () => (await import("./commands/sync.js")).registerSync,
+  diff: async () => (await import("./commands/diff.js")).registerDiff,
+  goal: async () => (await import("./commands/goal.js")).registerGoal,
+  kr: async () => (await import("./commands/kr.js")).registerKr,
+  run: async () => (await import("./commands/run.js")).registerRun,
+  loop: async () => (await import("./commands/loop.js")).registerLoop,
+  context: async () => (await import("./commands/context.js")).registerContext,
+  status: async () => (await import("./commands/status.js")).registerStatus,
+  aar: async () => (await import("./commands/aar.js")).registerAar,
+  report: async () => (await import("./commands/report.js")).registerReport,
+  lesson: async () => (await import("./commands/lesson.js")).registerLesson,
+  playbook: async () => (await import("./commands/playbook.js")).registerPlaybook,
+  learn: async () => (await import("./commands/learn.js")).registerLearn,
+  dispatch: async () => (await import("./commands/dispatch.js")).registerDispatch,
+  daemon: async () => (await import("./commands/daemon.js")).registerDaemon,
+};
+
+/** The commands `argv` needs: its command, none for `--version` alone, else all of them. */
+function commandsFor(argv: readonly string[]): string[] {
+  const first = argv[2];
+  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
+  if (argv.length === 3 && (first === "-V" || first === "--version")) return [];
+  return Object.keys(COMMANDS);
+}
+
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("goalops")
     .description("Persistent goals and a learning loop for AI agents, kept as YAML in git and synced into SQLite.")
     .version(VERSION, "-V, --version")
@@ -47,30 +65,13 @@ Examples:
   goalops goal list
   goalops goal transition goal_01... active --reason "kick-off"`)
     .exitOverride();
-  registerInit(program);
-  registerNew(program);
-  registerValidate(program);
-  registerSync(program);
-  registerDiff(program);
-  registerGoal(program);
-  registerKr(program);
-  registerRun(program);
-  registerLoop(program);
-  registerContext(program);
-  registerStatus(program);
-  registerAar(program);
-  registerReport(program);
-  registerLesson(program);
-  registerPlaybook(program);
-  registerLearn(program);
-  registerDispatch(program);
-  registerDaemon(program);
+  for (const register of await Promise.all(commandsFor(argv).map((name) => (COMMANDS[name] as () => Promise<Register>)()))) register(program);
   return program;
 }
 
 async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
     return ExitCode.Ok;
   } catch (error) {
     if (error instanceof ExitError) return error.exitCode;
