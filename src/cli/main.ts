@@ -37,11 +37,11 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   daemon: async () => (await import("./commands/daemon.js")).registerDaemon,
 };
 
-/** The commands `argv` needs: its command, none for `--version` alone, else all of them. */
+/** The commands `argv` needs: its command; none when it starts with --version (printed before any command); else all. */
 function commandsFor(argv: readonly string[]): string[] {
   const first = argv[2];
   if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
-  if (argv.length === 3 && (first === "-V" || first === "--version")) return [];
+  if (first === "-V" || first === "--version") return [];
   return Object.keys(COMMANDS);
 }
 
