@@ -40,7 +40,8 @@ import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { prng } from "./generateTree.mjs";
+import { followDaemonLog } from "./daemonLog.mjs";
+import { prng, ulidAt } from "./generateTree.mjs";
 import { fmtInt, median, summary } from "./stats.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -76,7 +77,6 @@ const fmtSeconds = (s) => (s < 1 ? `${s.toFixed(3)} s` : `${s.toFixed(2)} s`);
 // The rows' vocabulary
 // ---------------------------------------------------------------------------------------------
 
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const ACTIONS = ["read_ledger", "run_tests", "edit_repository", "posthog.query", "crm.update", "send_message", "crm.read", "deploy.staging"];
 const CATEGORIES = ["tool_error", "tool_error", "external_dependency", "external_dependency", "execution_timeout", "verification_failure", "missing_context", "interpretation_error", "planning_error", "resource_limit"];
 const PLANS = ["query the ledger, then update the CRM", "rerun the failed step with backoff", "split the work into weekly batches", "draft, verify, then send", "read the open loops first", "patch, then run the tests"];
@@ -84,18 +84,6 @@ const NOTES = ["the CRM answered 429 three times", "the query ran past 30 s", "t
 const CLARIFICATIONS = ["Which contact is meant: two match the name in the request.", "Should the weekly report include the staging numbers?", "The target moved last quarter; confirm the new baseline.", "May the agent send the announcement without a review?"];
 const FOLLOW_UPS = ["Check the conversion numbers again once the weekly batch has run.", "Confirm the CRM import finished and the counts match.", "Look at the error budget after the deploy settles.", "Ask for feedback on the draft sent yesterday."];
 
-/** A ULID-shaped id of `prefix` for time `ms`: 10 time characters, 16 random ones from `rng`. */
-function ulidAt(prefix, ms, rng) {
-  let t = ms;
-  let head = "";
-  for (let k = 0; k < 10; k++) {
-    head = CROCKFORD[t % 32] + head;
-    t = Math.floor(t / 32);
-  }
-  let tail = "";
-  for (let k = 0; k < 16; k++) tail += CROCKFORD[Math.floor(rng.next() * 32)];
-  return `${prefix}${head}${tail}`;
-}
 
 const iso = (ms) => new Date(ms).toISOString();
 
@@ -375,46 +363,19 @@ function startDaemon({ tree, env, CheckFailed }) {
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit); // bench/run.mjs's signal handler exits: never leave the daemon behind
 
-  const log = { lines: 0, levels: {}, problems: new Map(), nonJson: [], stderr: "", marks: {} };
   const waiting = new Map();
-  const onLine = (line) => {
-    if (line.trim() === "") return;
-    log.lines++;
-    let entry;
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      if (log.nonJson.length < 20) log.nonJson.push(line.slice(0, 300));
-      return;
-    }
-    log.levels[entry.level] = (log.levels[entry.level] ?? 0) + 1;
-    const msg = String(entry.msg ?? "");
-    for (const [name, prefix] of MARKS) {
-      if (!msg.startsWith(prefix) || log.marks[name] !== undefined) continue;
-      log.marks[name] = { at: performance.now(), entry };
-      waiting.get(name)?.(log.marks[name]);
-    }
-    if (entry.level === "warn" || entry.level === "error") {
-      // Grouped by message shape (ids and numbers folded), with the first example kept.
-      const shape = `${entry.level}: ${msg.replace(/\b(grun|goal|loop)_[0-9A-Z]{26}\b/g, "<$1>").replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, "<time>").replace(/\d+/g, "N")}`;
-      const seen = log.problems.get(shape);
-      if (seen === undefined) log.problems.set(shape, { count: 1, example: line.slice(0, 400) });
-      else seen.count++;
-    }
-  };
-  let buffer = "";
-  child.stdout.setEncoding("utf8");
-  child.stdout.on("data", (chunk) => {
-    buffer += chunk;
-    for (let i = buffer.indexOf("\n"); i !== -1; i = buffer.indexOf("\n")) {
-      onLine(buffer.slice(0, i));
-      buffer = buffer.slice(i + 1);
-    }
+  const followed = followDaemonLog(child, {
+    onEntry: (entry, msg) => {
+      for (const [name, prefix] of MARKS) {
+        if (!msg.startsWith(prefix) || log.marks[name] !== undefined) continue;
+        log.marks[name] = { at: performance.now(), entry };
+        waiting.get(name)?.(log.marks[name]);
+      }
+    },
+    // Grouped by message shape (ids and numbers folded), with the first example kept.
+    shape: (msg) => msg.replace(/\b(grun|goal|loop)_[0-9A-Z]{26}\b/g, "<$1>").replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, "<time>").replace(/\d+/g, "N"),
   });
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk) => {
-    if (log.stderr.length < 20_000) log.stderr += chunk;
-  });
+  const log = Object.assign(followed.log, { marks: {} });
   let exitAt = null;
   const exited = new Promise((resolve) => {
     child.once("exit", (code, signal) => {
@@ -425,8 +386,7 @@ function startDaemon({ tree, env, CheckFailed }) {
   });
   const closed = new Promise((resolve) => {
     child.once("close", () => {
-      if (buffer !== "") onLine(buffer);
-      buffer = "";
+      followed.flush();
       resolve();
     });
   });

@@ -30,6 +30,7 @@ import net from "node:net";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { followDaemonLog } from "./daemonLog.mjs";
 import { fmtInt } from "./stats.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -106,62 +107,39 @@ function startDaemonProcess({ tree, env, nodeArgs, CheckFailed }) {
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit); // bench/run.mjs's signal handler exits: never leave the daemon behind
 
-  const log = { lines: 0, levels: {}, problems: new Map(), nonJson: [], stderr: "", phase: "start", watchSyncs: [], startSync: null, stoppedCleanly: false, majorGcs: [] };
   let onListening;
   const listening = new Promise((resolve) => {
     onListening = resolve;
   });
-  const onLine = (line) => {
-    if (line.trim() === "") return;
+  // The callbacks run on output, after `log` below is set.
+  const followed = followDaemonLog(child, {
     // node --trace-gc lines ("[pid:0x...]   1234 ms: Mark-Compact 215.8 (242.6) -> 76.1 (227.4) MB, ..."): the live heap after each major GC.
-    if (/^\[\d+:0x[0-9a-f]+\]/.test(line)) {
+    onOther: (line) => {
+      if (!/^\[\d+:0x[0-9a-f]+\]/.test(line)) return false;
       const mc = /Mark-Compact(?: \(reduce\))? ([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/.exec(line);
       if (mc !== null) log.majorGcs.push({ at: performance.now(), phase: log.phase, beforeMb: Number(mc[1]), afterMb: Number(mc[3]), committedMb: Number(mc[4]) });
-      return;
-    }
-    log.lines++;
-    let entry;
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      if (log.nonJson.length < 20) log.nonJson.push(line.slice(0, 300));
-      return;
-    }
-    log.levels[entry.level] = (log.levels[entry.level] ?? 0) + 1;
-    const msg = String(entry.msg ?? "");
-    if (msg.startsWith("listening")) onListening(entry);
-    else if (msg === "synced (daemon:start)") log.startSync = entry;
-    else if (msg === "synced (watch)") {
-      // at: when it was logged, after the sync; empty: applied, but no file added, changed, archived, restored or invalid.
-      const empty = ["added", "changed", "archived", "restored", "invalid"].every((k) => !entry[k]);
-      log.watchSyncs.push({ ms: entry.ms, at: Date.parse(entry.time), empty, phase: log.phase });
-    }
-    else if (msg === "stopped cleanly") log.stoppedCleanly = true;
-    if (entry.level === "warn" || entry.level === "error") {
-      // Grouped by message shape (file paths and numbers folded), with the first example kept.
-      const shape = `${entry.level}: ${msg.replace(/goals\/\S+/g, "<file>").replace(/\d+/g, "N")}`;
-      const seen = log.problems.get(shape);
-      if (seen === undefined) log.problems.set(shape, { count: 1, example: line.slice(0, 600), phase: log.phase });
-      else seen.count++;
-    }
-  };
-  let buffer = "";
-  child.stdout.setEncoding("utf8");
-  child.stdout.on("data", (chunk) => {
-    buffer += chunk;
-    for (let i = buffer.indexOf("\n"); i !== -1; i = buffer.indexOf("\n")) {
-      onLine(buffer.slice(0, i));
-      buffer = buffer.slice(i + 1);
-    }
+      return true;
+    },
+    onEntry: (entry, msg) => {
+      if (msg.startsWith("listening")) onListening(entry);
+      else if (msg === "synced (daemon:start)") log.startSync = entry;
+      else if (msg === "synced (watch)") {
+        // at: when it was logged, after the sync; empty: applied, but no file added, changed, archived, restored or invalid.
+        const empty = ["added", "changed", "archived", "restored", "invalid"].every((k) => !entry[k]);
+        log.watchSyncs.push({ ms: entry.ms, at: Date.parse(entry.time), empty, phase: log.phase });
+      }
+      else if (msg === "stopped cleanly") log.stoppedCleanly = true;
+    },
+    // Grouped by message shape (file paths and numbers folded), with the first example kept.
+    shape: (msg) => msg.replace(/goals\/\S+/g, "<file>").replace(/\d+/g, "N"),
+    exampleChars: 600,
+    extra: () => ({ phase: log.phase }),
   });
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk) => {
-    if (log.stderr.length < 20_000) log.stderr += chunk;
-  });
+  const log = Object.assign(followed.log, { phase: "start", watchSyncs: [], startSync: null, stoppedCleanly: false, majorGcs: [] });
   const exited = new Promise((resolve) => {
     child.once("exit", (code, signal) => {
       process.off("exit", killOnExit);
-      if (buffer !== "") onLine(buffer);
+      followed.flush();
       resolve({ code, signal });
     });
   });

@@ -49,6 +49,19 @@ export function prng(seed) {
   return rng;
 }
 
+/** A ULID-shaped id of `prefix` for time `ms` (as goalops's ids are): 10 time characters, 16 random ones from `rng`. */
+export function ulidAt(prefix, ms, rng) {
+  let t = ms;
+  let head = "";
+  for (let i = 0; i < 10; i++) {
+    head = CROCKFORD[t % 32] + head;
+    t = Math.floor(t / 32);
+  }
+  let tail = "";
+  for (let i = 0; i < 16; i++) tail += CROCKFORD[Math.floor(rng.next() * 32)];
+  return `${prefix}${head}${tail}`;
+}
+
 /** A ULID-shaped goal id: 10 time characters (a plausible 2025-2026 timestamp) + 16 random ones. */
 function makeIdFactory(rng) {
   const seen = new Set();
@@ -56,15 +69,7 @@ function makeIdFactory(rng) {
   return () => {
     for (;;) {
       time += rng.int(1, 90_000);
-      let t = time;
-      let head = "";
-      for (let i = 0; i < 10; i++) {
-        head = CROCKFORD[t % 32] + head;
-        t = Math.floor(t / 32);
-      }
-      let tail = "";
-      for (let i = 0; i < 16; i++) tail += CROCKFORD[Math.floor(rng.next() * 32)];
-      const id = `goal_${head}${tail}`;
+      const id = ulidAt("goal_", time, rng);
       if (!seen.has(id)) {
         seen.add(id);
         return id;

@@ -23,7 +23,7 @@ import { createRequire } from "node:module";
 import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateTree, prng } from "./generateTree.mjs";
+import { generateTree, prng, ulidAt } from "./generateTree.mjs";
 import { fmtInt, median, summary } from "./stats.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -133,7 +133,6 @@ function weighted(rng, entries) {
   };
 }
 
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /** src/runs/canary.ts's draw: the same run and rule, the same answer goalops gives. */
 function inCanary(runId, id, share) {
@@ -182,16 +181,8 @@ function runStream({ goals, total, seed, windowStart, windowEnd }) {
 
   return { expected, next(i) {
     const startedMs = windowStart + i * step + Math.floor(rng.next() * step);
-    // A time-ordered ULID of the start, as goalops's ids are (10 time characters, 16 random ones).
-    let t = startedMs;
-    let head = "";
-    for (let k = 0; k < 10; k++) {
-      head = CROCKFORD[t % 32] + head;
-      t = Math.floor(t / 32);
-    }
-    let tail = "";
-    for (let k = 0; k < 16; k++) tail += CROCKFORD[Math.floor(rng.next() * 32)];
-    const runId = `grun_${head}${tail}`;
+    // A time-ordered ULID of the start, as goalops's ids are.
+    const runId = ulidAt("grun_", startedMs, rng);
 
     // Some goals run more often than others.
     const goalIndex = Math.floor(rng.next() ** 1.4 * goals.length);
