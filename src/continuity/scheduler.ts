@@ -138,11 +138,14 @@ export class Scheduler {
   /** Re-reads the goals with a cadence (after a sync): new, changed and stopped schedules take effect now. */
   async refresh(): Promise<void> {
     if (this.stopped) return;
-    const goals = await this.deps.store.scheduledGoals();
-    const seen = new Set<string>();
+    // Specs are read again only for goals whose file version changed (or that are new here):
+    // parsing thousands of them after every synced edit would hold up the next edit.
+    const versions = await this.deps.store.scheduledGoalVersions();
+    const seen = new Set(versions.map((v) => v.goal_id));
+    const changed = versions.filter((v) => this.entries.get(v.goal_id)?.goal.content_hash !== v.content_hash).map((v) => v.goal_id);
+    const goals = changed.length === 0 ? [] : await this.deps.store.scheduledGoals(changed);
     const now = this.now();
     for (const goal of goals) {
-      seen.add(goal.goal_id);
       const key = `${goal.spec.review_cadence as string}|${this.timezoneOf(goal)}`;
       const existing = this.entries.get(goal.goal_id);
       if (existing !== undefined && existing.key === key) {

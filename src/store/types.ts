@@ -605,6 +605,8 @@ export interface ScheduledGoalRow {
   priority: number;
   parent_goal_id: string | null;
   spec: Record<string, unknown>;
+  /** The hash of the file version in force (scheduledGoals only). */
+  content_hash?: string;
 }
 
 export interface KeyResultSnapshotRow {
@@ -666,8 +668,10 @@ export interface ContinuityStore {
   goalsInStatus(statuses: readonly GoalStatus[]): Promise<GoalStatusRow[]>;
   /** Live goals of these types, with their specs. */
   goalsOfType(goalTypes: readonly string[]): Promise<ScheduledGoalRow[]>;
-  /** Active goals with a review_cadence, with their specs. */
-  scheduledGoals(): Promise<ScheduledGoalRow[]>;
+  /** Active goals with a review_cadence, with their specs (all, or these ids among them). */
+  scheduledGoals(goalIds?: readonly string[]): Promise<ScheduledGoalRow[]>;
+  /** Active goals with a review_cadence and the hash of their file version: what the scheduler compares before re-reading. */
+  scheduledGoalVersions(): Promise<{ goal_id: string; content_hash: string }[]>;
   /** A goal's runs not finished, oldest first (the agent context lists them to resume). */
   unfinishedRuns(goalId: string): Promise<RunRecord[]>;
   /** Every run not finished, oldest first, with its goal's continuity policy. */

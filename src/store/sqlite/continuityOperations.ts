@@ -46,8 +46,16 @@ export function goalsOfType(db: SqliteDatabase, goalTypes: readonly string[]): S
   return (db.prepare(`SELECT ${GOAL_COLUMNS} FROM goal_definitions WHERE archived_at IS NULL AND goal_type IN (${marks}) ORDER BY goal_id`).all(...goalTypes) as Record<string, unknown>[]).map(toScheduledGoal);
 }
 
-export function scheduledGoals(db: SqliteDatabase): ScheduledGoalRow[] {
-  return (cached(db, `SELECT ${GOAL_COLUMNS} FROM goal_definitions WHERE status = 'active' AND archived_at IS NULL AND review_cadence IS NOT NULL ORDER BY goal_id`).all() as Record<string, unknown>[]).map(toScheduledGoal);
+/** Active goals with a cadence, each with the hash of its file version (the scheduler re-reads only what changed). */
+export function scheduledGoalVersions(db: SqliteDatabase): { goal_id: string; content_hash: string }[] {
+  return cached(db, "SELECT goal_id, content_hash FROM goal_definitions WHERE status = 'active' AND archived_at IS NULL AND review_cadence IS NOT NULL").all() as { goal_id: string; content_hash: string }[];
+}
+
+export function scheduledGoals(db: SqliteDatabase, goalIds?: readonly string[]): ScheduledGoalRow[] {
+  const rows = goalIds === undefined
+    ? cached(db, `SELECT ${GOAL_COLUMNS}, content_hash FROM goal_definitions WHERE status = 'active' AND archived_at IS NULL AND review_cadence IS NOT NULL ORDER BY goal_id`).all()
+    : cached(db, `SELECT ${GOAL_COLUMNS}, content_hash FROM goal_definitions WHERE goal_id IN (SELECT value FROM json_each(?)) AND status = 'active' AND archived_at IS NULL AND review_cadence IS NOT NULL ORDER BY goal_id`).all(JSON.stringify(goalIds));
+  return (rows as Record<string, unknown>[]).map(toScheduledGoal);
 }
 
 export function unfinishedRuns(db: SqliteDatabase, goalId: string): RunRecord[] {

@@ -292,8 +292,11 @@ export class SqliteStore implements GoalOpsStore {
   async goalsOfType(goalTypes: readonly string[]) {
     return continuity.goalsOfType(this.db, goalTypes);
   }
-  async scheduledGoals() {
-    return continuity.scheduledGoals(this.db);
+  async scheduledGoals(goalIds?: readonly string[]) {
+    return continuity.scheduledGoals(this.db, goalIds);
+  }
+  async scheduledGoalVersions() {
+    return continuity.scheduledGoalVersions(this.db);
   }
   async unfinishedRuns(goalId: string) {
     return continuity.unfinishedRuns(this.db, goalId);
