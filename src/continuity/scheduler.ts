@@ -148,6 +148,9 @@ export class Scheduler {
     for (const goal of goals) {
       const key = `${goal.spec.review_cadence as string}|${this.timezoneOf(goal)}`;
       const existing = this.entries.get(goal.goal_id);
+      // Kept: what the schedule itself reads. A firing reads the whole goal again (fresh, and
+      // thousands of specs are not held in memory for the odd firing).
+      goal.spec = { review_cadence: goal.spec.review_cadence, ...(goal.spec.schedule !== undefined ? { schedule: goal.spec.schedule } : {}) };
       if (existing !== undefined && existing.key === key) {
         existing.goal = goal; // overlap policy and job may change without a new time
         continue;
@@ -250,14 +253,15 @@ export class Scheduler {
 
   private async fire(entry: Entry, catchUp: boolean): Promise<void> {
     if (this.stopped) return;
-    const goal = entry.goal;
-    const goalId = goal.goal_id;
+    const goalId = entry.goal.goal_id;
     const firing: Firing = { at: this.now(), catchUp };
-    const cadence = goal.spec.review_cadence as string;
+    const cadence = entry.goal.spec.review_cadence as string;
     const record = (outcome: string, runId: string | null) =>
       this.deps.store.recordScheduleFiring({ goalId, cadence, firedAt: firing.at.toISOString(), runId, outcome });
     let ours = false;
     try {
+      const [goal] = await this.deps.store.scheduledGoals([goalId]);
+      if (goal === undefined) return; // no longer active: the next refresh drops it
       if ((entry.firing || this.deps.busy(goalId)) && (scheduleOf(goal).overlap ?? "skip") === "skip") {
         const runId = await this.deps.recordOverlap(goal, firing);
         this.deps.log.warn(`${goalId}: skipped a firing, its previous job still runs (run_overlap ${runId})`, { goal_id: goalId, run_id: runId });
