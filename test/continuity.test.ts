@@ -3,7 +3,7 @@
  * runs in flight and retries due, the shutdown deadline, schedules (firing, overlap), watchdogs,
  * retries with backoff, and dispatched commands that succeed, fail and hang.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, runCliJson } from "./helpers/cli.js";
@@ -251,6 +251,19 @@ describe("continuity", () => {
     }, 5_000, "the catch-up recorded");
     expect(firings.find((f: { goal_id: string }) => f.goal_id === G.worker).last_outcome).toBe(`review already open (${ok(await d.api("GET", `/v1/loops?goal_id=${G.worker}`)).loops[0].loop_id}) (catch-up)`);
     expect(d.logs.filter((l) => String(l.msg).startsWith("catching up"))).toHaveLength(1);
+    await d.stop();
+  }, 60_000);
+
+  it("follows an edited review_cadence and an archived goal without a restart", async () => {
+    const file = `goals/${G.worker}.yaml`;
+    const sweep = (cadence: string) => goalYaml({ goal_id: G.worker, goal_type: "maintenance", title: "Sweep", status: "active", review_cadence: cadence });
+    const root = repo({ [file]: sweep("1h") });
+    const d = await startDaemonProcess(root);
+    expect(ok(await d.api("GET", "/v1/schedules")).schedules).toMatchObject([{ goal_id: G.worker, cadence: "1h" }]);
+    writeFileSync(join(root, file), sweep("1s"));
+    await eventually(async () => (ok(await d.api("GET", "/v1/schedules")).last_firings.some((f: { goal_id: string }) => f.goal_id === G.worker) ? true : undefined), 10_000, "the edited cadence fired");
+    unlinkSync(join(root, file));
+    await eventually(async () => (ok(await d.api("GET", "/v1/schedules")).schedules.length === 0 ? true : undefined), 10_000, "the archived goal unscheduled");
     await d.stop();
   }, 60_000);
 

@@ -110,6 +110,7 @@ export class Scheduler {
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
+  private readonly pendingRefresh = new Set<string>();
   private readonly now: () => Date;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -135,46 +136,66 @@ export class Scheduler {
     return { scheduled: this.entries.size, caughtUp };
   }
 
-  /** Re-reads the goals with a cadence (after a sync): new, changed and stopped schedules take effect now. */
+  /**
+   * Re-reads every goal with a cadence (at start, and every few seconds as the backstop for status
+   * changes made through the API): new, changed and stopped schedules take effect now. Specs are
+   * read again only for goals whose file version changed.
+   */
   async refresh(): Promise<void> {
     if (this.stopped) return;
-    // Specs are read again only for goals whose file version changed (or that are new here):
-    // parsing thousands of them after every synced edit would hold up the next edit.
     const versions = await this.deps.store.scheduledGoalVersions();
     const seen = new Set(versions.map((v) => v.goal_id));
     const changed = versions.filter((v) => this.entries.get(v.goal_id)?.goal.content_hash !== v.content_hash).map((v) => v.goal_id);
-    const goals = changed.length === 0 ? [] : await this.deps.store.scheduledGoals(changed);
-    const now = this.now();
-    for (const goal of goals) {
-      const key = `${goal.spec.review_cadence as string}|${this.timezoneOf(goal)}`;
-      const existing = this.entries.get(goal.goal_id);
-      // Kept: what the schedule itself reads. A firing reads the whole goal again (fresh, and
-      // thousands of specs are not held in memory for the odd firing).
-      goal.spec = { review_cadence: goal.spec.review_cadence, ...(goal.spec.schedule !== undefined ? { schedule: goal.spec.schedule } : {}) };
-      if (existing !== undefined && existing.key === key) {
-        existing.goal = goal; // overlap policy and job may change without a new time
-        continue;
-      }
-      const nextAt = this.nextAt(goal, now);
-      if (nextAt === undefined) {
-        this.entries.delete(goal.goal_id);
-      } else if (existing !== undefined) {
-        // The same entry, so that a firing in progress still marks it (overlap).
-        Object.assign(existing, { goal, key, nextAt });
-      } else {
-        this.entries.set(goal.goal_id, { goal, key, nextAt, firing: false });
-      }
-    }
+    this.apply(changed.length === 0 ? [] : await this.deps.store.scheduledGoals(changed));
     for (const id of this.entries.keys()) if (!seen.has(id)) this.entries.delete(id);
     this.arm();
   }
 
-  /** A refresh soon: edits come in bursts (a checkout syncs many batches), one re-read serves them all. */
-  requestRefresh(): void {
-    if (this.refreshTimer !== null || this.stopped) return;
+  /** Re-reads these goals only (what a sync changed): each is scheduled anew, changed, or dropped. */
+  async refreshGoals(goalIds: readonly string[]): Promise<void> {
+    if (this.stopped || goalIds.length === 0) return;
+    const goals = await this.deps.store.scheduledGoals(goalIds);
+    const still = new Set(goals.map((g) => g.goal_id));
+    for (const id of goalIds) if (!still.has(id)) this.entries.delete(id);
+    this.apply(goals);
+    this.arm();
+  }
+
+  /**
+   * The goals' entries, keeping the same entry object for a goal (a firing in progress still
+   * marks it, for overlap). Kept of each goal: what the schedule reads; a firing reads the whole
+   * goal again (fresh, and thousands of specs are not held for the odd firing).
+   */
+  private apply(goals: readonly ScheduledGoalRow[]): void {
+    const now = this.now();
+    for (const goal of goals) {
+      const key = `${goal.spec.review_cadence as string}|${this.timezoneOf(goal)}`;
+      const existing = this.entries.get(goal.goal_id);
+      goal.spec = { review_cadence: goal.spec.review_cadence, ...(goal.spec.schedule !== undefined ? { schedule: goal.spec.schedule } : {}) };
+      if (existing !== undefined && existing.key === key) {
+        existing.goal = goal; // the overlap policy may change without a new time
+        continue;
+      }
+      const nextAt = this.nextAt(goal, now);
+      if (nextAt === undefined) this.entries.delete(goal.goal_id);
+      else if (existing !== undefined) Object.assign(existing, { goal, key, nextAt });
+      else this.entries.set(goal.goal_id, { goal, key, nextAt, firing: false });
+    }
+  }
+
+  /**
+   * A re-read of these goals soon (a sync changed them): edits come in bursts (a checkout syncs in
+   * many batches), one read serves them all.
+   */
+  requestRefresh(goalIds: Iterable<string>): void {
+    if (this.stopped) return;
+    for (const id of goalIds) this.pendingRefresh.add(id);
+    if (this.refreshTimer !== null || this.pendingRefresh.size === 0) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null;
-      void this.refresh().catch((error: unknown) => this.deps.log.error(`scheduler refresh failed: ${error instanceof Error ? error.message : String(error)}`));
+      const ids = [...this.pendingRefresh];
+      this.pendingRefresh.clear();
+      void this.refreshGoals(ids).catch((error: unknown) => this.deps.log.error(`scheduler refresh failed: ${error instanceof Error ? error.message : String(error)}`));
     }, REFRESH_COALESCE_MS);
     this.refreshTimer.unref();
   }

@@ -329,7 +329,7 @@ class Daemon {
     const { added, changed, archived, restored, invalid } = report.counts;
     if (report.outcome === "refused") this.log.warn(`sync refused: ${report.message}`, { trigger });
     else if (report.outcome === "applied" || trigger === "daemon:start") this.log.info(`synced (${trigger})`, { added, changed, archived, restored, invalid, ms, commit: report.commit?.slice(0, 12) });
-    if (report.outcome === "applied") this.scheduler?.requestRefresh();
+    if (report.outcome === "applied") this.scheduler?.requestRefresh(report.changes.filter((c) => c.kind === "goal").map((c) => c.id));
     // Nothing invalid before or now: nothing to log (and no query on every edit).
     if (report.invalid.length > 0 || this.loggedInvalid.size > 0) void this.logInvalidFiles();
   }
