@@ -214,9 +214,12 @@ class Daemon {
     this.jobs = jobs;
     for (const run of this.reconciliation?.runs ?? []) {
       if (run.action !== "resume" || !run.dispatched) continue;
-      void dispatcher.dispatch({ goalId: run.goalId, trigger: "resume", resumeRunId: run.runId }).then((outcome) => {
-        if (!outcome.dispatched) this.log.warn(`resumed run ${run.runId} not dispatched again: ${outcome.reason}`, { run_id: run.runId });
-      });
+      void dispatcher
+        .dispatch({ goalId: run.goalId, trigger: "resume", resumeRunId: run.runId })
+        .then((outcome) => {
+          if (!outcome.dispatched) this.log.warn(`resumed run ${run.runId} not dispatched again: ${outcome.reason}`, { run_id: run.runId });
+        })
+        .catch((error: unknown) => this.log.error(`resumed run ${run.runId} not dispatched again: ${error instanceof Error ? error.message : String(error)}`, { run_id: run.runId }));
     }
     const tick = (name: string, ms: number, work: () => Promise<unknown>) => {
       const timer = setInterval(() => {
@@ -238,7 +241,11 @@ class Daemon {
       recordOverlap: (goal, firing) => jobs.recordOverlap(goal, firing),
     });
     this.scheduler = scheduler;
-    void scheduler.start().then(({ scheduled, caughtUp }) => this.log.info(`scheduler: ${scheduled} schedules`, { scheduled, caught_up: caughtUp.length || undefined }));
+    // A failure here leaves the daemon serving without schedules, said in the log; never an unhandled rejection.
+    void scheduler
+      .start()
+      .then(({ scheduled, caughtUp }) => this.log.info(`scheduler: ${scheduled} schedules`, { scheduled, caught_up: caughtUp.length || undefined }))
+      .catch((error: unknown) => this.log.error(`scheduler did not start: ${error instanceof Error ? error.message : String(error)}`));
     tick("schedule refresh", SCHEDULE_REFRESH_MS, () => scheduler.refresh());
   }
 
