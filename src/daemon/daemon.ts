@@ -167,7 +167,7 @@ class Daemon {
         const outcome = await this.dispatcher.dispatch({ goalId, trigger: "api" });
         return outcome.dispatched ? { dispatched: true, run_id: outcome.runId, attempt: outcome.attempt } : { dispatched: false, code: outcome.code, reason: outcome.reason };
       },
-      schedules: async () => ({ schedules: this.scheduler?.list() ?? [], last_firings: await this.store.scheduleStates() }),
+      schedules: async () => ({ schedules: this.scheduler?.list() ?? [], last_firings: await this.ops.continuity.schedules() }),
     };
     const api = createApiServer({ ops: this.ops, daemon: view, token: this.token.token, maxBodyBytes: this.config.daemon.maxBodyBytes, log: this.log });
     this.api = api;
