@@ -42,7 +42,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { followDaemonLog } from "./daemonLog.mjs";
 import { prng, ulidAt } from "./generateTree.mjs";
-import { fmtInt, median, summary } from "./stats.mjs";
+import { fmtInt, measurementTable, median, summary } from "./stats.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
@@ -755,12 +755,7 @@ export function continuityMarkdown(continuity) {
   out.push(`database: a copy of the synced one filled raw with better-sqlite3 (${fmtInt(d.fillBatch)} rows per transaction, seeded): ${fmtInt(d.settings.runs)} finished runs over the ${fmtInt(d.goals.runGoals)} key results and initiatives, started over the last ${d.historyDays} days (${fmtInt(f.failedRuns)} failed or partial); ${fmtInt(f.inFlight.total)} runs in flight (run_state running, started over the last ${d.inFlightHours} hours on the ${fmtInt(d.goals.activeRunGoals)} active ones; ${fmtInt(f.inFlight.withCheckpoint)} with a checkpoint_ref and checkpoint_state; none dispatched by the daemon); ${fmtInt(d.settings.loops)} open loops (${Object.entries(f.loops).map(([k, v]) => `${k} ${fmtInt(v.open)}, ${fmtInt(v.due)} due`).join("; ")}); ${fmtInt(f.krValues)} key-result values; ${(f.bytes / 1e6).toFixed(0)} MB after a WAL checkpoint.`);
   out.push(`measured: \`${d.command}\` in the tree, started ${d.repeats} times after an unclean stop (goalops_meta last_start_at after last_clean_shutdown_at) and ${d.repeats} times after a clean one, interleaved, each on a fresh copy of the filled database (the page cache holds it: just copied); each start waited for the 'listening' and 'scheduler:' log lines, settled ${d.settleMs / 1000} s, then SIGTERM. Durations are the daemon's own (\`goalops report reconcile --json\` / \`goalops report shutdown --json\` duration_ms, read after it exited 0), checked against the database's counts; wall clock, VmHWM and CPU from outside (/proc/<pid>). Load average at the start of this part ${d.loadAverage.start.toFixed(2)}, at its end ${d.loadAverage.end.toFixed(2)}.`);
   out.push("");
-  out.push("| measurement | median | min | max | detail | target | met? |");
-  out.push("|---|---:|---:|---:|---|---|---|");
-  for (const row of rows) {
-    const single = row.samples?.length === 1;
-    out.push(`| ${row.label} | ${formatValue(row, row.median)} | ${single ? "-" : formatValue(row, row.min)} | ${single ? "-" : formatValue(row, row.max)} | ${row.detail || "-"} | ${row.target ?? "-"} | ${row.met === null ? "-" : row.met ? "yes" : "**no**"} |`);
-  }
+  out.push(...measurementTable(rows, formatValue));
   out.push("");
   const stepsTable = (title, groups) => {
     out.push(title);

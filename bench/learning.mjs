@@ -24,7 +24,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateTree, prng, ulidAt } from "./generateTree.mjs";
-import { fmtInt, median, summary } from "./stats.mjs";
+import { fmtInt, measurementTable, median, summary } from "./stats.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
@@ -559,12 +559,7 @@ export function learningMarkdown(learning) {
   out.push(`ledger: finished runs inserted raw with better-sqlite3 (${fmtInt(d.fillBatch)} per transaction) into a copy of the synced database, started over the last ${d.windowDays} days (time-ordered grun_ ULIDs), seeded; each run's context lessons and rules as goalops selects them (the canary draw is goalops's hash).`);
   out.push(`measured: \`node dist/cli/main.js ${LEARN_ARGS.join(" ")} --repo <repository>\` as a subprocess, wall clock from spawn to exit (node start-up included), peak RSS from /usr/bin/time -f %M; every run on a fresh copy of the filled database (the cycle writes its reviews, a report and any rollbacks, so a second run on the same database would have nothing to review). Median of ${REPEATS} when the first run took at most ${REPEAT_IF_UNDER_S} s, else measured once (the size makes each run long); the page cache holds the database (just copied). Load average at the start of this part ${d.loadAverage.start.toFixed(2)}, at its end ${d.loadAverage.end.toFixed(2)}.`);
   out.push("");
-  out.push("| measurement | median | min | max | detail | target | met? |");
-  out.push("|---|---:|---:|---:|---|---|---|");
-  for (const row of rows) {
-    const single = row.samples?.length === 1;
-    out.push(`| ${row.label} | ${formatValue(row, row.median)} | ${single ? "-" : formatValue(row, row.min)} | ${single ? "-" : formatValue(row, row.max)} | ${row.detail || "-"} | ${row.target ?? "-"} | ${row.met === null ? "-" : row.met ? "yes" : "**no**"} |`);
-  }
+  out.push(...measurementTable(rows, formatValue));
   out.push("");
   out.push("The ledgers and what the cycle reported (`--json`):");
   out.push("");

@@ -12,3 +12,13 @@ export function summary(samples) {
 }
 
 export const fmtInt = (n) => Math.round(n).toLocaleString("en-US");
+
+/** The rows of a part as the markdown table the report prints: median, min, max, detail, target, met. */
+export function measurementTable(rows, formatValue) {
+  const out = ["| measurement | median | min | max | detail | target | met? |", "|---|---:|---:|---:|---|---|---|"];
+  for (const row of rows) {
+    const single = row.samples?.length === 1;
+    out.push(`| ${row.label} | ${formatValue(row, row.median)} | ${single ? "-" : formatValue(row, row.min)} | ${single ? "-" : formatValue(row, row.max)} | ${row.detail || "-"} | ${row.target ?? "-"} | ${row.met === null ? "-" : row.met ? "yes" : "**no**"} |`);
+  }
+  return out;
+}
