@@ -40,7 +40,7 @@ import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { followDaemonLog } from "./daemonLog.mjs";
+import { followDaemonLog, tailText, terminate } from "./daemonLog.mjs";
 import { prng, ulidAt } from "./generateTree.mjs";
 import { fmtInt, measurementTable, median, summary } from "./stats.mjs";
 
@@ -419,30 +419,14 @@ function startDaemon({ tree, env, CheckFailed }) {
       return { ...(await exited), alreadyExited: true, ms: 0, killedAfterTimeout: false };
     }
     const signalledAt = performance.now();
-    child.kill("SIGTERM");
-    let timer;
-    const timedOut = new Promise((resolve) => {
-      timer = setTimeout(() => resolve(null), STOP_TIMEOUT_MS);
-    });
-    let result = await Promise.race([exited, timedOut]);
-    clearTimeout(timer);
-    let killedAfterTimeout = false;
-    if (result === null) {
-      child.kill("SIGKILL");
-      result = await exited;
-      killedAfterTimeout = true;
-    }
+    const { code, signal, killedAfterTimeout } = await terminate(child, exited, STOP_TIMEOUT_MS);
     await closed;
-    return { ...result, ms: exitAt - signalledAt, signalledAt, killedAfterTimeout };
+    return { code, signal, ms: exitAt - signalledAt, signalledAt, killedAfterTimeout };
   };
 
   return { child, args, spawnedAt, log, waitFor, stop };
 }
 
-function tailText(text, lines = 15) {
-  const all = (text ?? "").trimEnd().split("\n");
-  return all.slice(-lines).map((l) => `  | ${l}`).join("\n");
-}
 
 // ---------------------------------------------------------------------------------------------
 // One start and stop

@@ -30,7 +30,7 @@ import net from "node:net";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { followDaemonLog } from "./daemonLog.mjs";
+import { followDaemonLog, tailText, terminate } from "./daemonLog.mjs";
 import { fmtInt } from "./stats.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -163,29 +163,12 @@ function startDaemonProcess({ tree, env, nodeArgs, CheckFailed }) {
 
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return { ...(await exited), alreadyExited: true, ms: 0 };
-    const started = performance.now();
-    child.kill("SIGTERM");
-    let timer;
-    const timedOut = new Promise((resolve) => {
-      timer = setTimeout(() => resolve(null), STOP_TIMEOUT_MS);
-    });
-    let result = await Promise.race([exited, timedOut]);
-    clearTimeout(timer);
-    const ms = performance.now() - started;
-    if (result === null) {
-      child.kill("SIGKILL");
-      result = { ...(await exited), killedAfterTimeout: true };
-    }
-    return { ...result, ms };
+    return terminate(child, exited, STOP_TIMEOUT_MS);
   };
 
   return { child, args, log, waitListening, stop };
 }
 
-function tailText(text, lines = 15) {
-  const all = (text ?? "").trimEnd().split("\n");
-  return all.slice(-lines).map((l) => `  | ${l}`).join("\n");
-}
 
 // ---------------------------------------------------------------------------------------------
 // Edits

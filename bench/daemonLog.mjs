@@ -50,3 +50,29 @@ export function followDaemonLog(child, { shape, onEntry = () => {}, onOther = ()
   };
   return { log, flush };
 }
+
+/**
+ * SIGTERM to `child`, then SIGKILL if it has not exited within `timeoutMs`. Resolves with its exit
+ * (`exited` resolves to { code, signal }), `ms` from the signal until it exited or the timeout, and
+ * whether it had to be killed.
+ */
+export async function terminate(child, exited, timeoutMs) {
+  const started = performance.now();
+  child.kill("SIGTERM");
+  let timer;
+  const timedOut = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(null), timeoutMs);
+  });
+  const result = await Promise.race([exited, timedOut]);
+  clearTimeout(timer);
+  const ms = performance.now() - started;
+  if (result !== null) return { ...result, ms, killedAfterTimeout: false };
+  child.kill("SIGKILL");
+  return { ...(await exited), ms, killedAfterTimeout: true };
+}
+
+/** The last lines of a process's output, indented, for an error message. */
+export function tailText(text, lines = 15) {
+  const all = (text ?? "").trimEnd().split("\n");
+  return all.slice(-lines).map((l) => `  | ${l}`).join("\n");
+}
