@@ -185,7 +185,7 @@ export async function openGoalOps(options: OpenOptions = {}): Promise<GoalOps> {
     async learn(o) {
       // Loaded when used: the cycle brings yaml's Document API and git, which the other operations never need.
       const { LearningCycle } = await import("./learning/learningCycle.js");
-      return new LearningCycle(getStore(), config, { outcomes: ops.outcomes, reviews: ops.reviews, lessons: ops.lessons, playbook: ops.playbook }).run(o);
+      return new LearningCycle(getStore(), config, { reviews: ops.reviews, lessons: ops.lessons, playbook: ops.playbook }).run(o);
     },
     context: (goalId, o = {}) => buildContext(getStore(), tracker(), goalId, o),
     status: (o = {}) => buildStatus(getStore(), tracker(), { ...o, stateDir: config.stateDir }),

@@ -3,13 +3,13 @@
  * verifier, actions, notes and key-result movement, the failure taxonomy's meaning of its
  * category, and the four questions of an after-action review. Pure: data in, review out.
  */
-import type { AarWrite, GoalRecord, ReviewReason, RunRecord } from "../store/types.js";
+import type { AarWrite, GoalRecord, ReviewedRun, ReviewReason } from "../store/types.js";
 import type { FailureCategory } from "../spec/types.js";
 import { FAILURE_TAXONOMY } from "./failureTaxonomy.js";
 
 export interface ReviewInput {
   aarId: string;
-  run: RunRecord;
+  run: ReviewedRun;
   goal: Pick<GoalRecord, "goal_id" | "title" | "goal_type" | "spec">;
   reason: ReviewReason;
   /** Failed or partial runs of the goal right before this one (a success after 2 or more is notable). */
@@ -90,7 +90,7 @@ export function draftReview(input: ReviewInput): AarWrite {
   };
 }
 
-function impactOf(run: RunRecord): string {
+function impactOf(run: ReviewedRun): string {
   const before = run.metrics_before ?? {};
   const after = run.metrics_after ?? {};
   const moves = Object.keys({ ...before, ...after }).flatMap((kr) => {
@@ -104,7 +104,7 @@ function impactOf(run: RunRecord): string {
   return `${moves.length > 0 ? `key results moved: ${moves.join(", ")}` : "no key-result movement during the run"}; ${business}`;
 }
 
-function detectionOf(run: RunRecord): string {
+function detectionOf(run: ReviewedRun): string {
   if (run.local_outcome === "succeeded") return run.verifier_status === "passed" ? "success confirmed by the verifier" : "success reported by the agent (not verified)";
   if (run.verifier_status === "failed") return "detected by the verifier";
   if (run.verifier_status === "passed") return "reported by the agent although the verifier passed";

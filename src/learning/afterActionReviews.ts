@@ -5,8 +5,10 @@
 import { InvalidInputError } from "../errors.js";
 import { newPrefixedId } from "../ids.js";
 import type { ResolvedConfig } from "../spec/config.js";
-import type { AarWrite, AfterActionReviewRecord, GoalOpsStore, GoalRecord, ReviewReason } from "../store/types.js";
+import type { AarWrite, AfterActionReviewRecord, GoalOpsStore, GoalRecord, ReviewedRun, ReviewReason } from "../store/types.js";
 import { draftReview } from "./afterActionReview.js";
+import type { DueReview } from "./ledgerPass.js";
+import { BEGINNING, scanLedger } from "./ledgerScan.js";
 import { summarize } from "./summarizer.js";
 
 export interface CreatedReview {
@@ -49,7 +51,7 @@ export class AfterActionReviews {
       run,
       goal,
       reason: reason ?? (run.local_outcome === "failed" || run.local_outcome === "partial" ? run.local_outcome : "manual"),
-      priorFailures: leadingFailures(await this.store.earlierOutcomes(run.goal_id, run.started_at, 50)),
+      priorFailures: await this.store.failureStreakBefore(run.goal_id, run.started_at),
       at: this.now().toISOString(),
     });
     const settings = this.config.spec.learning?.summarizer;
@@ -60,34 +62,44 @@ export class AfterActionReviews {
 
   /**
    * Reviews every run started in the window that needs one and has none (failed, partial, notable
-   * success). The candidates come from one query; their runs are read, reviewed and written a
-   * chunk at a time (one transaction each), so memory stays bounded however many there are.
+   * success): found by one pass over the ledger (from its beginning: a notable success may follow
+   * failures from before the window), then written as `writeDue` does.
    */
   async createDue(window: { since: Date; until?: Date }): Promise<DueReviews> {
-    const candidates = await this.store.runsToReview({ since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString() });
+    const pass = await scanLedger(this.store, { from: BEGINNING, since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString(), reviews: true });
+    return this.writeDue(pass.due());
+  }
+
+  /**
+   * Reviews the runs a ledger pass found due: read, drafted and written a chunk at a time (one
+   * transaction each), so memory stays bounded however many there are. `onReview` sees each
+   * drafted review with its run and goal, in the order of `due`.
+   */
+  async writeDue(due: readonly DueReview[], onReview?: (entry: DueReview, review: AarWrite, run: ReviewedRun, goal: GoalRecord) => void): Promise<DueReviews> {
     const goals = new Map<string, GoalRecord | undefined>();
     const at = this.now().toISOString();
     const settings = this.config.spec.learning?.summarizer;
-    const due: DueReviews = { made: 0, byReason: {}, summarizerErrors: 0 };
-    for (let start = 0; start < candidates.length; start += REVIEW_CHUNK) {
-      const chunk = candidates.slice(start, start + REVIEW_CHUNK);
-      const runs = new Map((await this.store.runsById(chunk.map((c) => c.runId))).map((r) => [r.run_id, r]));
+    const made: DueReviews = { made: 0, byReason: {}, summarizerErrors: 0 };
+    for (let start = 0; start < due.length; start += REVIEW_CHUNK) {
+      const chunk = due.slice(start, start + REVIEW_CHUNK);
+      const runs = new Map((await this.store.runsToReview(chunk.map((c) => c.runId))).map((r) => [r.run_id, r]));
       const drafts: AarWrite[] = [];
-      for (const { runId, reason, priorFailures } of chunk) {
-        const run = runs.get(runId);
+      for (const entry of chunk) {
+        const run = runs.get(entry.runId);
         if (run === undefined) continue;
         if (!goals.has(run.goal_id)) goals.set(run.goal_id, await this.store.getGoal(run.goal_id));
         const goal = goals.get(run.goal_id);
         if (goal === undefined) continue;
-        const draft = draftReview({ aarId: newPrefixedId("aar_"), run, goal, reason, priorFailures, at });
+        const draft = draftReview({ aarId: newPrefixedId("aar_"), run, goal, reason: entry.reason, priorFailures: entry.priorFailures, at });
         const summarized = settings === undefined ? { review: draft } : await summarize(draft, settings, this.config.root);
-        if (summarized.error !== undefined) due.summarizerErrors++;
+        if (summarized.error !== undefined) made.summarizerErrors++;
         drafts.push(summarized.review);
-        due.byReason[reason] = (due.byReason[reason] ?? 0) + 1;
+        made.byReason[entry.reason] = (made.byReason[entry.reason] ?? 0) + 1;
+        onReview?.(entry, summarized.review, run, goal);
       }
-      due.made += await this.store.insertAars(drafts);
+      made.made += await this.store.insertAars(drafts);
     }
-    return due;
+    return made;
   }
 
   async show(id: string): Promise<AfterActionReviewRecord> {
@@ -99,11 +111,4 @@ export class AfterActionReviews {
   list(filter: { goalId?: string; limit?: number } = {}): Promise<AfterActionReviewRecord[]> {
     return this.store.listAars({ ...(filter.goalId !== undefined ? { goalId: filter.goalId } : {}), limit: filter.limit ?? 50 });
   }
-}
-
-/** How many outcomes, from the newest, are failures. */
-function leadingFailures(outcomes: readonly string[]): number {
-  let n = 0;
-  while (n < outcomes.length && (outcomes[n] === "failed" || outcomes[n] === "partial")) n++;
-  return n;
 }

@@ -20,9 +20,11 @@ import { openOrUpdatePullRequest, type PullRequestResult } from "../git/githubPu
 import { UsageError } from "../errors.js";
 import { createHash } from "node:crypto";
 import type { AfterActionReviews } from "./afterActionReviews.js";
-import { type LessonCandidateGroup, lessonFingerprint } from "./lessonCandidates.js";
+import { candidateSource, type LessonCandidateGroup, lessonFingerprint } from "./lessonCandidates.js";
+import type { CandidateRun } from "./ledgerPass.js";
+import { BEGINNING, scanLedger } from "./ledgerScan.js";
 import type { Lessons } from "./lessons.js";
-import type { OutcomeAggregator, OutcomeGroup } from "./outcomeAggregator.js";
+import { type OutcomeGroup, outcomeReport } from "./outcomeAggregator.js";
 import type { Playbook } from "./playbook.js";
 import { editField, newLessonFile, newRuleFile, type ProposedFile } from "./proposals.js";
 import { pct } from "./ruleEvaluation.js";
@@ -62,7 +64,7 @@ export class LearningCycle {
   constructor(
     private readonly store: GoalOpsStore,
     private readonly config: ResolvedConfig,
-    private readonly parts: { outcomes: OutcomeAggregator; reviews: AfterActionReviews; lessons: Lessons; playbook: Playbook },
+    private readonly parts: { reviews: AfterActionReviews; lessons: Lessons; playbook: Playbook },
   ) {}
 
   async run(options: LearnOptions): Promise<LearningCycleResult> {
@@ -103,20 +105,39 @@ export class LearningCycle {
   }
 
   private async cycle(since: Date, now: Date, dryRun: boolean): Promise<LearningCycleResult> {
-    const { outcomes, reviews, lessons, playbook } = this.parts;
-    const window = { since, until: now };
-    const aggregate = await outcomes.aggregate(window);
-    const due = await reviews.createDue(window);
+    const { reviews, lessons, playbook } = this.parts;
+    const window = { since: since.toISOString(), until: now.toISOString() };
+    // One pass over the ledger answers every question below; from its beginning, because lesson
+    // evidence counts every run and a notable success may follow failures from before the window.
+    const pass = await scanLedger(this.store, { from: BEGINNING, ...window, reviews: true });
+    const aggregate = outcomeReport(pass, window.since, window.until);
+
+    // The candidates of the window's runs, in start order: the agents' notes and existing reviews'
+    // (from the pass), merged with those of the reviews written now.
+    const grouper = lessons.grouper();
+    const scanned = pass.candidates();
+    let next = 0;
+    const flushBefore = (seq: number) => {
+      while (next < scanned.length && (scanned[next] as CandidateRun).seq < seq) grouper.add((scanned[next++] as CandidateRun).source);
+    };
+    const due = await reviews.writeDue(pass.due(), (entry, review, run, goal) => {
+      flushBefore(entry.seq);
+      const existing = next < scanned.length && (scanned[next] as CandidateRun).seq === entry.seq ? (scanned[next++] as CandidateRun).source : undefined;
+      const texts = review.lesson_candidates.map((text) => ({ text, from: "review" as const }));
+      if (existing !== undefined) grouper.add({ ...existing, texts: [...existing.texts, ...texts] });
+      else if (texts.length > 0) grouper.add(candidateSource(run, goal.goal_type, texts));
+    });
+    flushBefore(Number.POSITIVE_INFINITY);
 
     const proposals: ProposedFile[] = [];
-    const candidates = await lessons.candidates(window);
-    const standing = await lessons.list();
+    const candidates = grouper.result();
+    const standing = await lessons.list({ counts: pass.lessonCounts() });
     const known = new Set(standing.map((l) => lessonFingerprint(l.goal_type, l.action_type, l.failure_category, l.lesson_text)));
     const reviewBy = new Date(now.getTime() + REVIEW_DAYS * 86_400_000).toISOString().slice(0, 10);
     const promoted = candidates.filter((c) => c.promote && !known.has(c.fingerprint));
     for (const c of promoted) proposals.push(newLessonFile(c, this.config.paths.lessons, reviewBy));
 
-    const rules = await playbook.evaluate({ since, apply: true, actor: "goalops learn" });
+    const rules = await playbook.evaluate({ since, apply: true, actor: "goalops learn", sides: pass.ruleSides() });
     const sourced = new Set(rules.flatMap((r) => r.source_lesson_ids));
     const ruleConfidence = this.config.spec.learning?.rule_confidence ?? 0.8;
     for (const l of standing) {
@@ -145,7 +166,7 @@ export class LearningCycle {
 
     const result: LearningCycleResult = {
       reportId: newPrefixedId("lcr_"),
-      window: { since: since.toISOString(), until: now.toISOString() },
+      window,
       totals: aggregate.totals,
       reviews: { made: due.made, byReason: due.byReason },
       promotedCandidates: promoted,

@@ -13,6 +13,7 @@
  * - A group whose score reaches `learning.promote_score` (default 3) is proposed as a lesson.
  */
 import { createHash } from "node:crypto";
+import type { ReviewedRun } from "../store/types.js";
 
 export interface CandidateSource {
   runId: string;
@@ -58,6 +59,20 @@ export function normaliseLessonText(text: string): string {
 
 export function lessonFingerprint(goalType: string, actionType: string, failureCategory: string | null, text: string): string {
   return createHash("sha256").update(JSON.stringify([goalType, actionType, failureCategory ?? "", normaliseLessonText(text)])).digest("hex").slice(0, 16);
+}
+
+/** A run's candidate source (the learning cycle's, for the reviews it writes). */
+export function candidateSource(run: Pick<ReviewedRun, "run_id" | "actions_taken" | "failure_category" | "business_outcome" | "metrics_before" | "metrics_after">, goalType: string, texts: CandidateSource["texts"]): CandidateSource {
+  return {
+    runId: run.run_id,
+    goalType,
+    actionType: run.actions_taken[0] ?? "*",
+    failureCategory: run.failure_category ?? null,
+    businessOutcome: run.business_outcome,
+    metricsBefore: run.metrics_before,
+    metricsAfter: run.metrics_after,
+    texts,
+  };
 }
 
 export function runImpact(source: Pick<CandidateSource, "businessOutcome" | "metricsBefore" | "metricsAfter">): number {

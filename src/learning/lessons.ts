@@ -15,8 +15,9 @@
  */
 import { InvalidInputError } from "../errors.js";
 import type { ResolvedConfig } from "../spec/config.js";
-import type { GoalOpsStore, LessonCandidateRow, LessonEvidenceCounts, LessonEvidenceRow, LessonRow } from "../store/types.js";
-import { type CandidateSource, CandidateGrouper, type LessonCandidateGroup } from "./lessonCandidates.js";
+import type { GoalOpsStore, LessonEvidenceCounts, LessonEvidenceRow, LessonRow } from "../store/types.js";
+import { CandidateGrouper, type LessonCandidateGroup } from "./lessonCandidates.js";
+import { scanLedger, scanLessonEvidence } from "./ledgerScan.js";
 
 export interface LessonStanding extends LessonRow {
   times_applied: number;
@@ -44,16 +45,17 @@ export class Lessons {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async list(options: { includeArchived?: boolean } = {}): Promise<LessonStanding[]> {
+  /** `counts`: the evidence of a ledger pass over every run already made (the learning cycle's). */
+  async list(options: { includeArchived?: boolean; counts?: ReadonlyMap<string, LessonEvidenceCounts> } = {}): Promise<LessonStanding[]> {
     const lessons = await this.store.listLessons({ includeArchived: options.includeArchived ?? false });
-    const counts = new Map((await this.store.lessonEvidenceCounts()).map((c) => [c.lesson_id, c]));
+    const counts = options.counts ?? (await scanLessonEvidence(this.store)).lessonCounts();
     return lessons.map((l) => this.standing(l, counts.get(l.lesson_id) ?? { lesson_id: l.lesson_id, applied: 0, validated: 0, contradicted: 0, last_validated_at: null }));
   }
 
   async show(lessonId: string): Promise<LessonDetail> {
     const lesson = (await this.store.listLessons({ includeArchived: true })).find((l) => l.lesson_id === lessonId);
     if (lesson === undefined) throw new InvalidInputError("lesson.not_found", `no lesson '${lessonId}' in the database; run 'goalops sync' if its file is new`, { field: "lesson_id" });
-    const evidence = await this.store.lessonEvidence(lessonId);
+    const evidence = (await scanLessonEvidence(this.store, lessonId)).evidence();
     const validated = evidence.filter((e) => e.verdict === "validated");
     const counts = { lesson_id: lessonId, applied: evidence.length, validated: validated.length, contradicted: evidence.filter((e) => e.verdict === "contradicted").length, last_validated_at: validated[0]?.started_at ?? null };
     return { ...this.standing(lesson, counts), evidence };
@@ -61,9 +63,15 @@ export class Lessons {
 
   /** Lesson candidates of the runs in the window, scored; `promote` marks those at learning.promote_score. */
   async candidates(window: { since: Date; until?: Date }): Promise<LessonCandidateGroup[]> {
-    const grouper = new CandidateGrouper(this.config.spec.learning?.promote_score ?? 3);
-    for await (const row of this.store.lessonCandidateRows({ since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString() })) grouper.add(toSource(row));
+    const pass = await scanLedger(this.store, { since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString(), reviews: true });
+    const grouper = this.grouper();
+    for (const { source } of pass.candidates()) grouper.add(source);
     return grouper.result();
+  }
+
+  /** An empty grouper with the configured promotion score. */
+  grouper(): CandidateGrouper {
+    return new CandidateGrouper(this.config.spec.learning?.promote_score ?? 3);
   }
 
   private standing(lesson: LessonRow, counts: LessonEvidenceCounts): LessonStanding {
@@ -80,20 +88,4 @@ export class Lessons {
       stale,
     };
   }
-}
-
-function toSource(r: LessonCandidateRow): CandidateSource {
-  return {
-    runId: r.run_id,
-    goalType: r.goal_type,
-    actionType: r.action_type,
-    failureCategory: r.failure_category,
-    businessOutcome: r.business_outcome,
-    metricsBefore: r.metrics_before === null ? null : (JSON.parse(r.metrics_before) as Record<string, number | null>),
-    metricsAfter: r.metrics_after === null ? null : (JSON.parse(r.metrics_after) as Record<string, number | null>),
-    texts: [
-      ...(JSON.parse(r.agent_candidates) as string[]).map((text) => ({ text, from: "agent" as const })),
-      ...(r.review_candidates === null ? [] : (JSON.parse(r.review_candidates) as string[])).map((text) => ({ text, from: "review" as const })),
-    ],
-  };
 }

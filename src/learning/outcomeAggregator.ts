@@ -1,10 +1,12 @@
 /**
  * The outcome aggregator (PRD section 11, step 2): the ledger's finished runs in a window, grouped
  * by goal type, action and failure category, with counts, the verified-success rate (succeeded
- * with the verifier passed, over all runs) and the business-outcome mix. The grouping is SQL in
- * the store; the rates are computed here.
+ * with the verifier passed, over all runs) and the business-outcome mix. The grouping is done by
+ * one pass over the ledger (src/learning/ledgerPass.ts); the rates are computed here.
  */
 import type { GoalOpsStore, OutcomeGroupRow } from "../store/types.js";
+import { LedgerPass } from "./ledgerPass.js";
+import { scanLedger } from "./ledgerScan.js";
 
 export interface OutcomeGroup extends OutcomeGroupRow {
   /** verified_success / runs. */
@@ -21,19 +23,20 @@ export interface OutcomeReport {
   byGroup: OutcomeGroup[];
 }
 
-const COUNTS = ["runs", "succeeded", "failed", "partial", "verified_success", "improved", "neutral", "degraded", "unknown"] as const;
-
 export class OutcomeAggregator {
   constructor(private readonly store: GoalOpsStore, private readonly now: () => Date = () => new Date()) {}
 
   async aggregate(window: { since: Date; until?: Date }): Promise<OutcomeReport> {
     const since = window.since.toISOString();
     const until = (window.until ?? this.now()).toISOString();
-    const { byGroup, byGoalType } = await this.store.aggregateOutcomes({ since, until });
-    const totals: OutcomeGroupRow = { goal_type: "*", action: null, failure_category: null, runs: 0, succeeded: 0, failed: 0, partial: 0, verified_success: 0, improved: 0, neutral: 0, degraded: 0, unknown: 0 };
-    for (const g of byGoalType) for (const count of COUNTS) totals[count] += g[count];
-    return { since, until, totals: withRates(totals), byGoalType: byGoalType.map(withRates), byGroup: byGroup.map(withRates) };
+    return outcomeReport(await scanLedger(this.store, { since, until }), since, until);
   }
+}
+
+/** The report from a pass over the window (the learning cycle's, which counts the rest in the same pass). */
+export function outcomeReport(pass: LedgerPass, since: string, until: string): OutcomeReport {
+  const { byGroup, byGoalType } = pass.outcomes();
+  return { since, until, totals: withRates(LedgerPass.total(byGoalType)), byGoalType: byGoalType.map(withRates), byGroup: byGroup.map(withRates) };
 }
 
 function withRates(row: OutcomeGroupRow): OutcomeGroup {

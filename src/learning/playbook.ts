@@ -7,6 +7,8 @@
 import { InvalidInputError } from "../errors.js";
 import type { ResolvedConfig } from "../spec/config.js";
 import type { GoalOpsStore, RuleEventRow, RuleRow } from "../store/types.js";
+import type { RuleSides } from "./ledgerPass.js";
+import { END, scanLedger } from "./ledgerScan.js";
 import { evaluateRule, type RuleDecision, type SideCounts } from "./ruleEvaluation.js";
 
 export interface RuleStanding extends RuleRow {
@@ -26,17 +28,13 @@ export class Playbook {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Rules with their evidence since `since` (runs started since then) and their evaluation. */
-  async list(options: { since: Date; includeArchived?: boolean }): Promise<RuleStanding[]> {
+  /**
+   * Rules with their evidence since `since` (runs started since then) and their evaluation.
+   * `sides`: the counts of a ledger pass already made over that window (the learning cycle's).
+   */
+  async list(options: { since: Date; includeArchived?: boolean; sides?: ReadonlyMap<string, RuleSides> }): Promise<RuleStanding[]> {
     const rules = await this.store.listRules({ includeArchived: options.includeArchived ?? false });
-    const counts = new Map<string, { with: SideCounts; without: SideCounts }>();
-    for (const row of await this.store.ruleOutcomes(options.since.toISOString())) {
-      const entry = counts.get(row.rule_id) ?? { with: { runs: 0, verified: 0 }, without: { runs: 0, verified: 0 } };
-      const side = row.in_context === 1 ? entry.with : entry.without;
-      side.runs += row.runs;
-      side.verified += row.verified;
-      counts.set(row.rule_id, entry);
-    }
+    const counts = options.sides ?? (await scanLedger(this.store, { since: options.since.toISOString(), until: END })).ruleSides();
     const learning = this.config.spec.learning;
     const options_ = { minRuns: learning?.canary_min_runs ?? 10, margin: learning?.canary_margin ?? 0.05 };
     return rules.map((rule) => {
@@ -60,8 +58,9 @@ export class Playbook {
    * Evaluates every live rule; with `apply`, a regression rolls its rule back at once (an audited
    * event citing the counts). Returns every rule's standing after it.
    */
-  async evaluate(options: { since: Date; apply: boolean; actor?: string }): Promise<RuleStanding[]> {
-    const standings = await this.list({ since: options.since });
+  async evaluate(options: { since: Date; apply: boolean; actor?: string; sides?: ReadonlyMap<string, RuleSides> }): Promise<RuleStanding[]> {
+    const sides = options.sides ?? (await scanLedger(this.store, { since: options.since.toISOString(), until: END })).ruleSides();
+    const standings = await this.list({ since: options.since, sides });
     if (!options.apply) return standings;
     let rolledBack = false;
     for (const s of standings) {
@@ -69,6 +68,6 @@ export class Playbook {
       await this.store.rollbackRule({ ruleId: s.rule_id, reason: s.evaluation.reason, evidence: { with_rule: s.with_rule, without_rule: s.without_rule, since: options.since.toISOString() }, actor: options.actor ?? "goalops:evaluate", at: this.now().toISOString() });
       rolledBack = true;
     }
-    return rolledBack ? this.list({ since: options.since }) : standings;
+    return rolledBack ? this.list({ since: options.since, sides }) : standings;
   }
 }

@@ -368,14 +368,20 @@ export interface GoalOpsStore extends ContinuityStore {
   fileStateCounts(): Promise<{ total: number; invalid: number }>;
   /** Records the marker of the commit the files were last read from with a clean tree (or clears it). */
   setCleanTreeCommit(marker: string | null): Promise<void>;
-  /** Finished runs started in the window, grouped by goal type, action and failure category, and by goal type. */
-  aggregateOutcomes(window: { since: string; until: string }): Promise<{ byGroup: OutcomeGroupRow[]; byGoalType: OutcomeGroupRow[] }>;
-  /** Finished runs in the window without a review that need one (failed, partial, notable success), oldest first. */
-  runsToReview(window: { since: string; until: string }): Promise<ReviewCandidateRef[]>;
-  /** Whole runs by id. */
-  runsById(runIds: readonly string[]): Promise<RunRecord[]>;
-  /** Outcomes of a goal's finished runs started before `before`, newest first. */
-  earlierOutcomes(goalId: string, before: string, limit: number): Promise<string[]>;
+  /**
+   * The facts of the finished runs started in [from, until), oldest first (ties by run id), in
+   * chunks: the learning side's one read of the ledger (src/learning/ledgerPass.ts counts from
+   * them). No other store call may run until the iteration ends.
+   */
+  scanFinishedRuns(window: { from: string; until: string }): AsyncIterable<readonly RunFacts[]>;
+  /** The reviews that runs started in the window already have, with their lesson candidates. */
+  windowReviews(window: { since: string; until: string }): Promise<WindowReview[]>;
+  /** Every goal's type by id (archived goals included). */
+  goalTypes(): Promise<Map<string, string>>;
+  /** Runs by id, with the fields a review is drafted from. */
+  runsToReview(runIds: readonly string[]): Promise<ReviewedRun[]>;
+  /** How many failed or partial finished runs of a goal come right before `before`. */
+  failureStreakBefore(goalId: string, before: string): Promise<number>;
   /** Stores a review; one per run (a second returns the first, `existing: true`). */
   insertAar(aar: AarWrite): Promise<{ aar: AfterActionReviewRecord; existing: boolean }>;
   /** Stores many reviews in one transaction; returns how many were new. */
@@ -383,18 +389,7 @@ export interface GoalOpsStore extends ContinuityStore {
   /** A review by aar_ id or by its run's id. */
   getAar(id: string): Promise<AfterActionReviewRecord | undefined>;
   listAars(filter: { goalId?: string; limit: number }): Promise<AfterActionReviewRecord[]>;
-  /**
-   * Finished runs in the window that proposed lessons (the agent's candidates and its review's),
-   * streamed: no other store call may run until the iteration ends.
-   */
-  lessonCandidateRows(window: { since: string; until: string }): AsyncIterable<LessonCandidateRow>;
   listLessons(options: { includeArchived: boolean }): Promise<LessonRow[]>;
-  /** Runs whose context held a lesson, each with its verdict, newest first. */
-  lessonEvidence(lessonId: string): Promise<LessonEvidenceRow[]>;
-  /** The verdicts counted per lesson (one pass over the ledger). */
-  lessonEvidenceCounts(): Promise<LessonEvidenceCounts[]>;
-  /** Per rule, finished runs since a time that it applied to, in the context or not. */
-  ruleOutcomes(since: string): Promise<RuleOutcomeRow[]>;
   listRules(options: { includeArchived: boolean }): Promise<RuleRow[]>;
   /** A rule's mode changes, oldest first. */
   ruleEvents(ruleId: string): Promise<RuleEventRow[]>;
@@ -433,12 +428,40 @@ export interface OutcomeGroupRow {
 
 export type ReviewReason = "failed" | "partial" | "notable_success" | "manual";
 
-export interface ReviewCandidateRef {
+/**
+ * A finished run as the learning pass reads it: JSON columns as their text (the same few texts
+ * recur, so the pass parses each once); lesson candidates null when none, and the metrics only
+ * for a run with lesson candidates.
+ */
+export type RunFacts = readonly [
+  runId: string,
+  goalId: string,
+  startedAt: string,
+  localOutcome: string | null,
+  verifierStatus: string | null,
+  businessOutcome: string,
+  failureCategory: string | null,
+  actionsTaken: string,
+  contextLessons: string,
+  contextRules: string,
+  lessonCandidates: string | null,
+  metricsBefore: string | null,
+  metricsAfter: string | null,
+];
+
+/** A review a run of the window has: its lesson candidates (JSON, null when none) and, with them, its run's metrics. */
+export interface WindowReview {
   runId: string;
-  reason: Exclude<ReviewReason, "manual">;
-  /** Failed or partial runs of the same goal right before this one. */
-  priorFailures: number;
+  candidates: string | null;
+  metricsBefore: string | null;
+  metricsAfter: string | null;
 }
+
+/** The fields of a run that its after-action review is drafted from. */
+export type ReviewedRun = Pick<
+  RunRecord,
+  "run_id" | "goal_id" | "attempt" | "plan_summary" | "actions_taken" | "verifier_status" | "local_outcome" | "business_outcome" | "failure_category" | "metrics_before" | "metrics_after" | "duration_seconds" | "notes" | "lesson_candidates" | "started_at"
+>;
 
 /** An after-action review (PRD section 6) with the four questions of an AAR. */
 export interface AfterActionReviewRecord {
@@ -474,19 +497,6 @@ export interface AfterActionReviewRecord {
 
 export type AarWrite = Omit<AfterActionReviewRecord, "promoted">;
 
-export interface LessonCandidateRow {
-  run_id: string;
-  goal_type: string;
-  action_type: string;
-  failure_category: string | null;
-  business_outcome: string;
-  metrics_before: string | null;
-  metrics_after: string | null;
-  /** JSON arrays of strings. */
-  agent_candidates: string;
-  review_candidates: string | null;
-}
-
 export interface LessonRow {
   lesson_id: string;
   goal_type: string;
@@ -513,14 +523,6 @@ export interface ContextRuleEntry {
   rule_id: string;
   activation_mode: string;
   in_context?: boolean;
-}
-
-export interface RuleOutcomeRow {
-  rule_id: string;
-  /** 1: the rule was in the run's context; 0: only evaluated. */
-  in_context: number;
-  runs: number;
-  verified: number;
 }
 
 export interface RuleRow {

@@ -1,7 +1,8 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
 import type { AarWrite, ContinuityReportRow, FinishedRunWrite, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
-import { aggregateOutcomes, earlierOutcomes, getAar, insertAar, insertAars, lessonCandidateRows, lessonEvidence, lessonEvidenceCounts, listAars, listLessons, listRules, rollbackRule, ruleEvents, ruleOutcomes, runsById, runsToReview } from "./learningOperations.js";
+import { getAar, insertAar, insertAars, listAars, listLessons, listRules, rollbackRule, ruleEvents } from "./learningOperations.js";
+import { failureStreakBefore, goalTypes, runsToReview, scanFinishedRuns, windowReviews } from "./ledgerScanOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import * as continuity from "./continuityOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
@@ -210,17 +211,20 @@ export class SqliteStore implements GoalOpsStore {
   async fileStateCounts() {
     return fileStateCounts(this.db);
   }
-  async aggregateOutcomes(window: { since: string; until: string }) {
-    return aggregateOutcomes(this.db, window);
+  async *scanFinishedRuns(window: { from: string; until: string }) {
+    yield* scanFinishedRuns(this.db, window);
   }
-  async runsToReview(window: { since: string; until: string }) {
-    return runsToReview(this.db, window);
+  async windowReviews(window: { since: string; until: string }) {
+    return windowReviews(this.db, window);
   }
-  async runsById(runIds: readonly string[]) {
-    return runsById(this.db, runIds);
+  async goalTypes() {
+    return goalTypes(this.db);
   }
-  async earlierOutcomes(goalId: string, before: string, limit: number) {
-    return earlierOutcomes(this.db, goalId, before, limit);
+  async runsToReview(runIds: readonly string[]) {
+    return runsToReview(this.db, runIds);
+  }
+  async failureStreakBefore(goalId: string, before: string) {
+    return failureStreakBefore(this.db, goalId, before);
   }
   async insertAar(aar: AarWrite) {
     return this.write(() => insertAar(this.db, aar));
@@ -234,20 +238,8 @@ export class SqliteStore implements GoalOpsStore {
   async listAars(filter: { goalId?: string; limit: number }) {
     return listAars(this.db, filter);
   }
-  async *lessonCandidateRows(window: { since: string; until: string }) {
-    yield* lessonCandidateRows(this.db, window);
-  }
   async listLessons(options: { includeArchived: boolean }) {
     return listLessons(this.db, options);
-  }
-  async lessonEvidence(lessonId: string) {
-    return lessonEvidence(this.db, lessonId);
-  }
-  async lessonEvidenceCounts() {
-    return lessonEvidenceCounts(this.db);
-  }
-  async ruleOutcomes(since: string) {
-    return ruleOutcomes(this.db, since);
   }
   async listRules(options: { includeArchived: boolean }) {
     return listRules(this.db, options);

@@ -1,0 +1,43 @@
+/**
+ * Runs the ledger pass (src/learning/ledgerPass.ts) over the store: what it needs to know first
+ * (goal types, lessons, the window's existing reviews), then the finished runs, streamed.
+ */
+import type { GoalOpsStore } from "../store/types.js";
+import { LedgerPass } from "./ledgerPass.js";
+
+/** Before every run and after every run (ISO times compare as text). */
+export const BEGINNING = "";
+export const END = "9999-12-31T23:59:59.999Z";
+
+export interface LedgerScanOptions {
+  /** The window: outcomes, rules, due reviews and candidates count runs started in [since, until). */
+  since: string;
+  until: string;
+  /** Where the scan starts (default `since`): earlier runs feed lesson evidence and failure streaks. */
+  from?: string;
+  /** Read the window's existing reviews (needed for due reviews and review candidates). */
+  reviews?: boolean;
+  evidenceFor?: string;
+}
+
+export async function scanLedger(store: GoalOpsStore, options: LedgerScanOptions): Promise<LedgerPass> {
+  const [goalTypes, lessons, reviewed] = await Promise.all([
+    store.goalTypes(),
+    store.listLessons({ includeArchived: true }),
+    options.reviews ? store.windowReviews({ since: options.since, until: options.until }) : Promise.resolve([]),
+  ]);
+  const pass = new LedgerPass({
+    since: options.since,
+    goalTypes,
+    lessonCategories: new Map(lessons.map((l) => [l.lesson_id, l.failure_category])),
+    reviewed: new Map(reviewed.map(({ runId, ...review }) => [runId, review])),
+    ...(options.evidenceFor !== undefined ? { evidenceFor: options.evidenceFor } : {}),
+  });
+  for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until })) pass.add(chunk);
+  return pass;
+}
+
+/** Lesson evidence of every run: a scan whose window is empty. */
+export function scanLessonEvidence(store: GoalOpsStore, evidenceFor?: string): Promise<LedgerPass> {
+  return scanLedger(store, { from: BEGINNING, since: END, until: END, ...(evidenceFor !== undefined ? { evidenceFor } : {}) });
+}

@@ -1,0 +1,77 @@
+/**
+ * The learning side's one read of the ledger: the facts of finished runs in start order, streamed
+ * in chunks of raw rows (arrays, not objects: at a million runs the objects cost about half again
+ * as much as the scan). What the learning cycle counts from them (outcomes, rule and lesson
+ * evidence, due reviews, lesson candidates) is computed in TypeScript by src/learning/ledgerPass.ts,
+ * in one pass, instead of one SQL scan per question.
+ */
+import type { ReviewedRun, RunFacts, WindowReview } from "../types.js";
+import { cached, type SqliteDatabase } from "./database.js";
+
+// Metrics only where a lesson candidate needs them for its impact: they are unique per run.
+const SCAN = `SELECT r.run_id, r.goal_id, r.started_at, r.local_outcome, r.verifier_status, r.business_outcome, r.failure_category,
+    r.actions_taken, r.context_lessons, r.context_rules, NULLIF(r.lesson_candidates, '[]'),
+    CASE WHEN r.lesson_candidates != '[]' THEN r.metrics_before END, CASE WHEN r.lesson_candidates != '[]' THEN r.metrics_after END
+  FROM goal_runs r
+  WHERE r.run_state = 'finished' AND r.started_at >= ? AND r.started_at < ?
+  ORDER BY r.started_at, r.run_id`;
+
+/**
+ * Finished runs started in [from, until), oldest first (ties by run id), `chunk` rows at a time.
+ * The connection runs no other statement until the iteration ends.
+ */
+export function* scanFinishedRuns(db: SqliteDatabase, window: { from: string; until: string }, chunk = 4_096): Generator<RunFacts[]> {
+  const statement = cached(db, SCAN).raw(true);
+  let rows: RunFacts[] = [];
+  for (const row of statement.iterate(window.from, window.until) as IterableIterator<RunFacts>) {
+    rows.push(row);
+    if (rows.length === chunk) {
+      yield rows;
+      rows = [];
+    }
+  }
+  if (rows.length > 0) yield rows;
+}
+
+/**
+ * The reviews the runs started in the window already have: each with its lesson candidates and,
+ * when it has some, its run's metrics (for their impact). Read from the reviews' side: there are
+ * far fewer reviews than runs.
+ */
+export function windowReviews(db: SqliteDatabase, window: { since: string; until: string }): WindowReview[] {
+  const rows = cached(db, `SELECT v.run_id, NULLIF(v.lesson_candidates, '[]'),
+        CASE WHEN v.lesson_candidates != '[]' THEN r.metrics_before END, CASE WHEN v.lesson_candidates != '[]' THEN r.metrics_after END
+      FROM after_action_reviews v CROSS JOIN goal_runs r ON r.run_id = v.run_id
+      WHERE r.run_state = 'finished' AND r.started_at >= ? AND r.started_at < ?`).raw(true).all(window.since, window.until) as [string, string | null, string | null, string | null][];
+  return rows.map(([runId, candidates, metricsBefore, metricsAfter]) => ({ runId, candidates, metricsBefore, metricsAfter }));
+}
+
+/** Every goal's type, archived goals included (their runs still count). */
+export function goalTypes(db: SqliteDatabase): Map<string, string> {
+  return new Map(cached(db, "SELECT goal_id, goal_type FROM goal_definitions").raw(true).all() as [string, string][]);
+}
+
+/** How many failed or partial finished runs of a goal come right before `before` (by start time). */
+export function failureStreakBefore(db: SqliteDatabase, goalId: string, before: string): number {
+  const statement = cached(db, "SELECT local_outcome FROM goal_runs WHERE goal_id = ? AND run_state = 'finished' AND started_at < ? ORDER BY started_at DESC, run_id DESC", true);
+  let streak = 0;
+  for (const outcome of statement.iterate(goalId, before) as IterableIterator<string | null>) {
+    if (outcome !== "failed" && outcome !== "partial") break;
+    streak++;
+  }
+  return streak;
+}
+
+const REVIEWED_COLUMNS = "run_id, goal_id, attempt, plan_summary, actions_taken, verifier_status, local_outcome, business_outcome, failure_category, metrics_before, metrics_after, duration_seconds, notes, lesson_candidates, started_at";
+
+/** Runs by id with the fields a review is drafted from (not whole rows: a third of the cost), in no particular order. */
+export function runsToReview(db: SqliteDatabase, runIds: readonly string[]): ReviewedRun[] {
+  const rows = cached(db, `SELECT ${REVIEWED_COLUMNS} FROM goal_runs WHERE run_id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(runIds)) as Record<string, unknown>[];
+  for (const row of rows) {
+    row.actions_taken = JSON.parse(row.actions_taken as string);
+    row.lesson_candidates = JSON.parse(row.lesson_candidates as string);
+    row.metrics_before = row.metrics_before === null ? null : JSON.parse(row.metrics_before as string);
+    row.metrics_after = row.metrics_after === null ? null : JSON.parse(row.metrics_after as string);
+  }
+  return rows as unknown as ReviewedRun[];
+}
