@@ -91,6 +91,12 @@ describe("goalops learn", () => {
       execFileSync("git", ["clone", "-q", "--branch", branch, root, clone]);
       const validate = await runCli(["validate"], { cwd: clone });
       expect(validate.exitCode, validate.stdout).toBe(0);
+      // A new lesson file reads like one a person wrote: block style, one field per line.
+      const added = learned.json.proposals.find((p) => p.change === "add" && p.path.startsWith("lessons/"));
+      const addedText = readFileSync(join(clone, added?.path ?? "missing"), "utf8");
+      expect(addedText).toMatch(/^lesson_id: les_\w{26}$/m);
+      expect(addedText).toMatch(/^evidence_run_ids:\n {2}- grun_\w{26}$/m);
+      expect(addedText).not.toMatch(/^\{/m);
       // The lesson the failed runs contradicted: its measured confidence, one line added, the rest as it was.
       const edited = learned.json.proposals.find((p) => p.change === "edit" && p.path === "lessons/ask.yaml");
       expect(edited?.reason).toBe(`lesson ${IDS.lesson} confidence 0.5 -> 0.25: 0 validated, 2 contradicted of 2 runs`);

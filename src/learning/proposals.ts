@@ -7,7 +7,7 @@
  * source lesson), so that running the cycle again proposes the same file, not a second one.
  */
 import { createHash } from "node:crypto";
-import { parseDocument } from "yaml";
+import { Document, parseDocument } from "yaml";
 import type { LessonSpec, PlaybookRuleSpec } from "../spec/types.js";
 import type { LessonCandidateGroup } from "./lessonCandidates.js";
 
@@ -44,9 +44,9 @@ export function slugOf(text: string, words = 6): string {
   );
 }
 
+/** A new file in block style, one field per line (a flow mapping would put the whole file on one line). */
 function fileText(schema: string, data: Record<string, unknown>): string {
-  const doc = parseDocument("{}");
-  for (const [key, value] of Object.entries(data)) if (value !== undefined) doc.set(key, value);
+  const doc = new Document(Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)));
   return `# yaml-language-server: $schema=../schemas/${schema}\n# Proposed by goalops learn; review it like any change.\n${doc.toString({ lineWidth: 0 })}`;
 }
 
