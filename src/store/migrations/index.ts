@@ -7,6 +7,7 @@ import * as m005 from "./005_run_attempt_max.js";
 import * as m006 from "./006_aar_review.js";
 import * as m007 from "./007_rule_modes.js";
 import * as m008 from "./008_continuity.js";
+import * as m009 from "./009_aar_compact.js";
 
 export interface Migration {
   version: number;
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: m006.name, sql: m006.sql },
   { version: 7, name: m007.name, sql: m007.sql },
   { version: 8, name: m008.name, sql: m008.sql },
+  { version: 9, name: m009.name, sql: m009.sql },
 ];

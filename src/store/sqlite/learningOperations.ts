@@ -15,30 +15,101 @@ function toAar(row: Record<string, unknown> | undefined): AfterActionReviewRecor
   return aar as unknown as AfterActionReviewRecord;
 }
 
-const INSERT_AAR = `INSERT OR IGNORE INTO after_action_reviews (aar_id, run_id, goal_id, review_reason, what_happened, root_cause, failure_category,
-    root_cause_detail, what_worked, what_failed, lesson_candidates, recommended_changes, intended, actual, difference, sustain, improve, impact,
-    detection, narrative_source, promoted, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`;
+/**
+ * The ids of aar_texts' strings this connection has seen, so a chunk of reviews asks the database
+ * only for strings new to it. An id learned in a transaction that is rolled back (the learning
+ * cycle's --dry-run, a failed group commit, a failed savepoint) would point at nothing, or at
+ * another string once the id is reused; so the connection counts, in a TEMP table (rolled back
+ * with everything else), the transactions that added strings, and the ids are forgotten when the
+ * count no longer matches the one kept beside them.
+ */
+interface TextIds {
+  ids: Map<string, number>;
+  epoch: number;
+  /** This call added a string and counted it already. */
+  counted: boolean;
+}
 
-function insertOne(db: SqliteDatabase, aar: AarWrite): boolean {
+const textIdCache = new WeakMap<SqliteDatabase, TextIds>();
+/** Reviews a summarizer rewrote bring strings of their own; beyond this many the cache starts over. */
+const MAX_CACHED_TEXTS = 50_000;
+
+/** The connection's ids, checked against rollbacks: once at the start of each write of reviews. */
+function textIds(db: SqliteDatabase): TextIds {
+  cached(db, "CREATE TEMP TABLE IF NOT EXISTS aar_text_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)").run();
+  const epoch = (cached(db, "SELECT n FROM temp.aar_text_epoch WHERE id = 1", true).get() as number | undefined) ?? 0;
+  let state = textIdCache.get(db);
+  if (state === undefined) {
+    state = { ids: new Map(), epoch, counted: false };
+    textIdCache.set(db, state);
+  }
+  if (state.epoch !== epoch || state.ids.size > MAX_CACHED_TEXTS) {
+    state.ids.clear();
+    state.epoch = epoch;
+  }
+  state.counted = false;
+  return state;
+}
+
+function textId(db: SqliteDatabase, state: TextIds, text: string): number {
+  let id = state.ids.get(text);
+  if (id !== undefined) return id;
+  id = cached(db, "SELECT text_id FROM aar_texts WHERE text = ?", true).get(text) as number | undefined;
+  if (id === undefined) {
+    if (!state.counted) {
+      // Counted before the string is added, in the same transaction: if it is rolled back, so is the count.
+      state.epoch++;
+      state.counted = true;
+      cached(db, "INSERT OR REPLACE INTO temp.aar_text_epoch (id, n) VALUES (1, ?)").run(state.epoch);
+    }
+    id = Number(cached(db, "INSERT INTO aar_texts (text) VALUES (?)").run(text).lastInsertRowid);
+  }
+  state.ids.set(text, id);
+  return id;
+}
+
+const INSERT_AAR = `INSERT OR IGNORE INTO aar_records (aar_id, run_id, goal_id, review_reason, failure_category, narrative_source, created_at,
+    intended_id, difference_id, impact_id, root_cause_id, root_cause_detail_id, detection_id, what_worked_id, what_failed_id,
+    lesson_candidates_id, recommended_changes_id, sustain_id, improve_id, actual, what_happened)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** A list's id: the JSON text of the list is the interned string. */
+function listId(db: SqliteDatabase, texts: TextIds, items: readonly string[]): number {
+  return textId(db, texts, items.length === 0 ? "[]" : JSON.stringify(items));
+}
+
+function insertOne(db: SqliteDatabase, texts: TextIds, aar: AarWrite): boolean {
+  // The view composes the template's what_happened; any other text (a summarizer's) is kept as it is.
+  const composed = aar.what_happened === `Intended: ${aar.intended}. Happened: ${aar.actual}. ${aar.impact}.`;
+  const recommended = listId(db, texts, aar.recommended_changes);
   return (
     cached(db, INSERT_AAR).run(
-      aar.aar_id, aar.run_id, aar.goal_id, aar.review_reason, aar.what_happened, aar.root_cause, aar.failure_category, aar.root_cause_detail,
-      JSON.stringify(aar.what_worked), JSON.stringify(aar.what_failed), JSON.stringify(aar.lesson_candidates), JSON.stringify(aar.recommended_changes),
-      aar.intended, aar.actual, aar.difference, JSON.stringify(aar.sustain), JSON.stringify(aar.improve), aar.impact, aar.detection, aar.narrative_source, aar.created_at,
+      aar.aar_id, aar.run_id, aar.goal_id, aar.review_reason, aar.failure_category, aar.narrative_source, aar.created_at,
+      textId(db, texts, aar.intended), textId(db, texts, aar.difference), textId(db, texts, aar.impact),
+      aar.root_cause === null ? null : textId(db, texts, aar.root_cause), aar.root_cause_detail === null ? null : textId(db, texts, aar.root_cause_detail),
+      textId(db, texts, aar.detection), listId(db, texts, aar.what_worked), listId(db, texts, aar.what_failed), listId(db, texts, aar.lesson_candidates),
+      recommended, listId(db, texts, aar.sustain),
+      // A drafted review improves what it recommends (the same list).
+      aar.improve === aar.recommended_changes ? recommended : listId(db, texts, aar.improve),
+      aar.actual, composed ? null : aar.what_happened,
     ).changes === 1
   );
 }
 
+function insertAarBody(db: SqliteDatabase, aar: AarWrite): boolean {
+  return insertOne(db, textIds(db), aar);
+}
+
 /** Stores a review; a run has one review, so a second one for the same run returns the first. */
 export function insertAar(db: SqliteDatabase, aar: AarWrite): { aar: AfterActionReviewRecord; existing: boolean } {
-  const inserted = insertOne(db, aar);
+  const inserted = transaction(db, insertAarBody).immediate(db, aar);
   return { aar: getAar(db, aar.run_id) as AfterActionReviewRecord, existing: !inserted };
 }
 
 function insertAarsBody(db: SqliteDatabase, aars: readonly AarWrite[]): number {
+  const texts = textIds(db);
   let inserted = 0;
-  for (const aar of aars) if (insertOne(db, aar)) inserted++;
+  for (const aar of aars) if (insertOne(db, texts, aar)) inserted++;
   return inserted;
 }
 
@@ -54,8 +125,14 @@ export function getAar(db: SqliteDatabase, id: string): AfterActionReviewRecord 
 
 export function listAars(db: SqliteDatabase, filter: { goalId?: string; limit: number }): AfterActionReviewRecord[] {
   const rows = (filter.goalId === undefined
-    ? cached(db, "SELECT * FROM after_action_reviews ORDER BY created_at DESC, aar_id DESC LIMIT ?").all(filter.limit)
-    : cached(db, "SELECT * FROM after_action_reviews WHERE goal_id = ? ORDER BY created_at DESC, aar_id DESC LIMIT ?").all(filter.goalId, filter.limit)) as Record<string, unknown>[];
+    ? // The newest are picked from the narrow rows, then only they are joined to their texts.
+      cached(db, `SELECT * FROM after_action_reviews WHERE aar_id IN (SELECT aar_id FROM aar_records ORDER BY created_at DESC, aar_id DESC LIMIT ?)
+        ORDER BY created_at DESC, aar_id DESC`).all(filter.limit)
+    : // A goal's reviews are found through its runs (goal_runs_goal): a review's goal is its run's,
+      // and an index of reviews by goal nearly doubled the time to write them (migration 9).
+      cached(db, `SELECT * FROM after_action_reviews WHERE aar_id IN (SELECT v.aar_id FROM goal_runs r JOIN aar_records v ON v.run_id = r.run_id
+          WHERE r.goal_id = ? AND v.goal_id = r.goal_id ORDER BY v.created_at DESC, v.aar_id DESC LIMIT ?)
+        ORDER BY created_at DESC, aar_id DESC`).all(filter.goalId, filter.limit)) as Record<string, unknown>[];
   return rows.map((r) => toAar(r) as AfterActionReviewRecord);
 }
 

@@ -39,9 +39,9 @@ export function* scanFinishedRuns(db: SqliteDatabase, window: { from: string; un
  * far fewer reviews than runs.
  */
 export function windowReviews(db: SqliteDatabase, window: { since: string; until: string }): WindowReview[] {
-  const rows = cached(db, `SELECT v.run_id, NULLIF(v.lesson_candidates, '[]'),
-        CASE WHEN v.lesson_candidates != '[]' THEN r.metrics_before END, CASE WHEN v.lesson_candidates != '[]' THEN r.metrics_after END
-      FROM after_action_reviews v CROSS JOIN goal_runs r ON r.run_id = v.run_id
+  // The reviews' table, not the after_action_reviews view: one of its texts, not all twelve.
+  const rows = cached(db, `SELECT v.run_id, NULLIF(t.text, '[]'), CASE WHEN t.text != '[]' THEN r.metrics_before END, CASE WHEN t.text != '[]' THEN r.metrics_after END
+      FROM aar_records v CROSS JOIN goal_runs r ON r.run_id = v.run_id LEFT JOIN aar_texts t ON t.text_id = v.lesson_candidates_id
       WHERE r.run_state = 'finished' AND r.started_at >= ? AND r.started_at < ?`).raw(true).all(window.since, window.until) as [string, string | null, string | null, string | null][];
   return rows.map(([runId, candidates, metricsBefore, metricsAfter]) => ({ runId, candidates, metricsBefore, metricsAfter }));
 }
