@@ -27,8 +27,13 @@ export interface DueReviews {
   summarizerErrors: number;
 }
 
-/** Runs reviewed per read and per transaction. */
-const REVIEW_CHUNK = 2_000;
+/**
+ * Runs reviewed per read and per transaction. Small, so that a chunk's runs and drafts die young:
+ * with 2,000 they outlived the young generation, and at a million runs the promoted drafts grew
+ * the heap to 600 MB between full collections (live data stayed near 100 MB); with 250 the peak
+ * RSS is about 300 MB, and the run faster.
+ */
+const REVIEW_CHUNK = 250;
 
 export class AfterActionReviews {
   constructor(

@@ -17,10 +17,11 @@ const SCAN = `SELECT r.run_id, r.goal_id, r.started_at, r.local_outcome, r.verif
   ORDER BY r.started_at, r.run_id`;
 
 /**
- * Finished runs started in [from, until), oldest first (ties by run id), `chunk` rows at a time.
- * The connection runs no other statement until the iteration ends.
+ * Finished runs started in [from, until), oldest first (ties by run id), `chunk` rows at a time
+ * (small chunks: rows that die young cost the garbage collector nothing). The connection runs no
+ * other statement until the iteration ends.
  */
-export function* scanFinishedRuns(db: SqliteDatabase, window: { from: string; until: string }, chunk = 4_096): Generator<RunFacts[]> {
+export function* scanFinishedRuns(db: SqliteDatabase, window: { from: string; until: string }, chunk = 256): Generator<RunFacts[]> {
   const statement = cached(db, SCAN).raw(true);
   let rows: RunFacts[] = [];
   for (const row of statement.iterate(window.from, window.until) as IterableIterator<RunFacts>) {
