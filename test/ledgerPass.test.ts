@@ -25,6 +25,7 @@ function facts(r: RunSpec): RunFacts {
     r.id, r.goal ?? "g1", r.at, r.outcome, r.verifier ?? null, r.business ?? "unknown", r.category ?? null,
     JSON.stringify(r.actions ?? []), JSON.stringify(r.lessons ?? []), JSON.stringify(r.rules ?? []), candidates,
     candidates === null ? null : '{"kr":1}', candidates === null ? null : '{"kr":2}',
+    ...(r.outcome === "succeeded" ? ([null, null, null, null] as const) : ([1, "the plan", null, 12.5] as const)),
   ];
 }
 
@@ -119,6 +120,13 @@ describe("the ledger pass", () => {
       ["a3", "notable_success", 2],
       ["a4", "failed", 0],
       ["a6", "notable_success", 2],
+    ]);
+    // A failed or partial run's review fields come with it; a notable success is read by id.
+    expect(p.due().map((d) => d.run === undefined ? null : [d.run.run_id, d.run.attempt, d.run.plan_summary, d.run.duration_seconds])).toEqual([
+      ["a2", 1, "the plan", 12.5],
+      null,
+      ["a4", 1, "the plan", 12.5],
+      null,
     ]);
     const seqs = p.due().map((d) => d.seq);
     expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);

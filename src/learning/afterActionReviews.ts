@@ -7,7 +7,7 @@ import { newPrefixedId } from "../ids.js";
 import type { ResolvedConfig } from "../spec/config.js";
 import type { AarWrite, AfterActionReviewRecord, GoalOpsStore, GoalRecord, ReviewedRun, ReviewReason } from "../store/types.js";
 import { draftReview } from "./afterActionReview.js";
-import type { DueReview } from "./ledgerPass.js";
+import type { CandidateRun, DueReview, LedgerPass } from "./ledgerPass.js";
 import { BEGINNING, scanLedger } from "./ledgerScan.js";
 import { summarize } from "./summarizer.js";
 
@@ -17,6 +17,11 @@ export interface CreatedReview {
   existing: boolean;
   /** Why the configured summarizer's narrative was not used (the drafted one was). */
   summarizerError?: string;
+}
+
+export interface ReviewHooks {
+  onBatch?: (candidates: CandidateRun[]) => void;
+  onReview?: (entry: DueReview, review: AarWrite, run: ReviewedRun, goal: GoalRecord) => void;
 }
 
 /** What a due-review pass made. */
@@ -65,46 +70,61 @@ export class AfterActionReviews {
     return { review: stored.aar, existing: stored.existing, ...(summarized.error !== undefined ? { summarizerError: summarized.error } : {}) };
   }
 
-  /**
-   * Reviews every run started in the window that needs one and has none (failed, partial, notable
-   * success): found by one pass over the ledger (from its beginning: a notable success may follow
-   * failures from before the window), then written as `writeDue` does.
-   */
+  /** Reviews every run started in the window that needs one and has none (as `reviewWindow`). */
   async createDue(window: { since: Date; until?: Date }): Promise<DueReviews> {
-    const pass = await scanLedger(this.store, { from: BEGINNING, since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString(), reviews: true });
-    return this.writeDue(pass.due());
+    const { pass: _pass, ...due } = await this.reviewWindow(window);
+    return due;
   }
 
   /**
-   * Reviews the runs a ledger pass found due: read, drafted and written a chunk at a time (one
-   * transaction each), so memory stays bounded however many there are. `onReview` sees each
-   * drafted review with its run and goal, in the order of `due`.
+   * Reviews every run started in the window that needs one and has none (failed, partial, notable
+   * success), as one pass over the ledger finds them (from its beginning: a notable success may
+   * follow failures from before the window): written a chunk at a time while the scan goes on,
+   * so memory stays bounded however many there are. Returns the pass, for what else it counted.
+   * `hooks.onBatch` sees the runs that proposed lessons found before each chunk of reviews,
+   * `hooks.onReview` each review drafted, with its run and goal: both in start order.
    */
-  async writeDue(due: readonly DueReview[], onReview?: (entry: DueReview, review: AarWrite, run: ReviewedRun, goal: GoalRecord) => void): Promise<DueReviews> {
+  async reviewWindow(window: { since: Date; until?: Date }, hooks: ReviewHooks = {}): Promise<DueReviews & { pass: LedgerPass }> {
+    const made: DueReviews = { made: 0, byReason: {}, summarizerErrors: 0 };
     const goals = new Map<string, GoalRecord | undefined>();
     const at = this.now().toISOString();
+    const drain = async (pass: LedgerPass) => {
+      hooks.onBatch?.(pass.takeCandidates());
+      const due = pass.takeDue();
+      for (let start = 0; start < due.length; start += REVIEW_CHUNK) await this.write(due.slice(start, start + REVIEW_CHUNK), made, goals, at, hooks.onReview);
+    };
+    const pass = await scanLedger(
+      this.store,
+      { from: BEGINNING, since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString(), reviews: true },
+      async (p) => {
+        if (p.dueCount >= REVIEW_CHUNK) await drain(p);
+      },
+    );
+    await drain(pass);
+    return { ...made, pass };
+  }
+
+  /** Drafts and writes one chunk of due reviews (one transaction). */
+  private async write(chunk: readonly DueReview[], made: DueReviews, goals: Map<string, GoalRecord | undefined>, at: string, onReview: ReviewHooks["onReview"]): Promise<void> {
     const settings = this.config.spec.learning?.summarizer;
-    const made: DueReviews = { made: 0, byReason: {}, summarizerErrors: 0 };
-    for (let start = 0; start < due.length; start += REVIEW_CHUNK) {
-      const chunk = due.slice(start, start + REVIEW_CHUNK);
-      const runs = new Map((await this.store.runsToReview(chunk.map((c) => c.runId))).map((r) => [r.run_id, r]));
-      const drafts: AarWrite[] = [];
-      for (const entry of chunk) {
-        const run = runs.get(entry.runId);
-        if (run === undefined) continue;
-        if (!goals.has(run.goal_id)) goals.set(run.goal_id, await this.store.getGoal(run.goal_id));
-        const goal = goals.get(run.goal_id);
-        if (goal === undefined) continue;
-        const draft = draftReview({ aarId: newPrefixedId("aar_"), run, goal, reason: entry.reason, priorFailures: entry.priorFailures, at });
-        const summarized = settings === undefined ? { review: draft } : await summarize(draft, settings, this.config.root);
-        if (summarized.error !== undefined) made.summarizerErrors++;
-        drafts.push(summarized.review);
-        made.byReason[entry.reason] = (made.byReason[entry.reason] ?? 0) + 1;
-        onReview?.(entry, summarized.review, run, goal);
-      }
-      made.made += await this.store.insertAars(drafts);
+    // Failed and partial runs come with their fields from the scan; notable successes are read.
+    const missing = chunk.filter((c) => c.run === undefined).map((c) => c.runId);
+    const read = missing.length === 0 ? new Map<string, ReviewedRun>() : new Map((await this.store.runsToReview(missing)).map((r) => [r.run_id, r]));
+    const drafts: AarWrite[] = [];
+    for (const entry of chunk) {
+      const run = entry.run ?? read.get(entry.runId);
+      if (run === undefined) continue;
+      if (!goals.has(run.goal_id)) goals.set(run.goal_id, await this.store.getGoal(run.goal_id));
+      const goal = goals.get(run.goal_id);
+      if (goal === undefined) continue;
+      const draft = draftReview({ aarId: newPrefixedId("aar_"), run, goal, reason: entry.reason, priorFailures: entry.priorFailures, at });
+      const summarized = settings === undefined ? { review: draft } : await summarize(draft, settings, this.config.root);
+      if (summarized.error !== undefined) made.summarizerErrors++;
+      drafts.push(summarized.review);
+      made.byReason[entry.reason] = (made.byReason[entry.reason] ?? 0) + 1;
+      onReview?.(entry, summarized.review, run, goal);
     }
-    return made;
+    made.made += await this.store.insertAars(drafts);
   }
 
   async show(id: string): Promise<AfterActionReviewRecord> {

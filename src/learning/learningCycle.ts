@@ -22,7 +22,6 @@ import { createHash } from "node:crypto";
 import type { AfterActionReviews } from "./afterActionReviews.js";
 import { candidateSource, type LessonCandidateGroup, lessonFingerprint } from "./lessonCandidates.js";
 import type { CandidateRun } from "./ledgerPass.js";
-import { BEGINNING, scanLedger } from "./ledgerScan.js";
 import type { Lessons } from "./lessons.js";
 import { type OutcomeGroup, outcomeReport } from "./outcomeAggregator.js";
 import type { Playbook } from "./playbook.js";
@@ -107,27 +106,36 @@ export class LearningCycle {
   private async cycle(since: Date, now: Date, dryRun: boolean): Promise<LearningCycleResult> {
     const { reviews, lessons, playbook } = this.parts;
     const window = { since: since.toISOString(), until: now.toISOString() };
-    // One pass over the ledger answers every question below; from its beginning, because lesson
-    // evidence counts every run and a notable success may follow failures from before the window.
-    const pass = await scanLedger(this.store, { from: BEGINNING, ...window, reviews: true });
-    const aggregate = outcomeReport(pass, window.since, window.until);
 
-    // The candidates of the window's runs, in start order: the agents' notes and existing reviews'
-    // (from the pass), merged with those of the reviews written now.
+    // One pass over the ledger answers every question below, and the reviews it finds due are
+    // written as it goes. The lesson candidates of the window's runs are grouped in start order:
+    // the agents' notes and existing reviews' (found by the pass) merged with those of the
+    // reviews written now.
     const grouper = lessons.grouper();
-    const scanned = pass.candidates();
+    let scanned: CandidateRun[] = [];
     let next = 0;
     const flushBefore = (seq: number) => {
       while (next < scanned.length && (scanned[next] as CandidateRun).seq < seq) grouper.add((scanned[next++] as CandidateRun).source);
     };
-    const due = await reviews.writeDue(pass.due(), (entry, review, run, goal) => {
-      flushBefore(entry.seq);
-      const existing = next < scanned.length && (scanned[next] as CandidateRun).seq === entry.seq ? (scanned[next++] as CandidateRun).source : undefined;
-      const texts = review.lesson_candidates.map((text) => ({ text, from: "review" as const }));
-      if (existing !== undefined) grouper.add({ ...existing, texts: [...existing.texts, ...texts] });
-      else if (texts.length > 0) grouper.add(candidateSource(run, goal.goal_type, texts));
-    });
+    const { pass, ...due } = await reviews.reviewWindow(
+      { since, until: now },
+      {
+        onBatch: (batch) => {
+          flushBefore(Number.POSITIVE_INFINITY);
+          scanned = batch;
+          next = 0;
+        },
+        onReview: (entry, review, run, goal) => {
+          flushBefore(entry.seq);
+          const existing = next < scanned.length && (scanned[next] as CandidateRun).seq === entry.seq ? (scanned[next++] as CandidateRun).source : undefined;
+          const texts = review.lesson_candidates.map((text) => ({ text, from: "review" as const }));
+          if (existing !== undefined) grouper.add({ ...existing, texts: [...existing.texts, ...texts] });
+          else if (texts.length > 0) grouper.add(candidateSource(run, goal.goal_type, texts));
+        },
+      },
+    );
     flushBefore(Number.POSITIVE_INFINITY);
+    const aggregate = outcomeReport(pass, window.since, window.until);
 
     const proposals: ProposedFile[] = [];
     const candidates = grouper.result();

@@ -11,7 +11,7 @@
  * Runs started before `since` (when the scan starts earlier) feed only the lesson evidence (all
  * time) and the failure streaks that decide a notable success; the rest counts runs in the window.
  */
-import type { LessonEvidenceCounts, LessonEvidenceRow, OutcomeGroupRow, ReviewReason, RunFacts } from "../store/types.js";
+import type { LessonEvidenceCounts, LessonEvidenceRow, OutcomeGroupRow, ReviewedRun, ReviewReason, RunFacts } from "../store/types.js";
 import type { CandidateSource } from "./lessonCandidates.js";
 import type { SideCounts } from "./ruleEvaluation.js";
 
@@ -35,6 +35,8 @@ export interface DueReview {
   reason: Exclude<ReviewReason, "manual">;
   /** Failed or partial runs of its goal right before it (a success after 2 or more is notable). */
   priorFailures: number;
+  /** What its review is drafted from, when the scan carried it (a failed or partial run). */
+  run?: ReviewedRun;
 }
 
 /** A run of the window that proposed lessons (its agent's, or its existing review's), in start order. */
@@ -81,7 +83,7 @@ export class LedgerPass {
   }
 
   private addRun(row: RunFacts): void {
-    const [runId, goalId, startedAt, outcome, verifier, business, category, actionsJson, lessonsJson, rulesJson, candidatesJson, metricsBefore, metricsAfter] = row;
+    const [runId, goalId, startedAt, outcome, verifier, business, category, actionsJson, lessonsJson, rulesJson, candidatesJson, metricsBefore, metricsAfter, attempt] = row;
     const goalType = this.setup.goalTypes.get(goalId);
     if (goalType === undefined) return;
     const seq = this.seq++;
@@ -131,7 +133,11 @@ export class LedgerPass {
     }
 
     const review = this.setup.reviewed.get(runId);
-    if (due !== null && review === undefined) this.dueRuns.push({ seq, runId, ...due });
+    if (due !== null && review === undefined) {
+      const entry: DueReview = { seq, runId, ...due };
+      if (attempt !== null) entry.run = reviewedRun(row, actions);
+      this.dueRuns.push(entry);
+    }
     const reviewCandidates = review?.candidates ?? null;
     if (candidatesJson !== null || reviewCandidates !== null) {
       const texts: CandidateSource["texts"][number][] = [];
@@ -222,14 +228,28 @@ export class LedgerPass {
     return [...this.evidenceRows].reverse();
   }
 
-  /** The window's runs due a review that have none, oldest first. */
+  /** The window's runs due a review that have none, oldest first, found since the last take. */
   due(): DueReview[] {
     return this.dueRuns;
   }
 
-  /** The window's runs that proposed lessons (agents' notes, existing reviews), oldest first. */
+  /** How many runs due a review were found since the last take. */
+  get dueCount(): number {
+    return this.dueRuns.length;
+  }
+
+  /** Takes the runs due a review found so far (a caller that writes reviews as the scan goes). */
+  takeDue(): DueReview[] {
+    return this.dueRuns.splice(0);
+  }
+
+  /** The window's runs that proposed lessons (agents' notes, existing reviews), oldest first, found since the last take. */
   candidates(): CandidateRun[] {
     return this.candidateRuns;
+  }
+
+  takeCandidates(): CandidateRun[] {
+    return this.candidateRuns.splice(0);
   }
 
   /** Sums of the outcome fields over groups. */
@@ -238,6 +258,28 @@ export class LedgerPass {
     for (const g of groups) for (const field of OUTCOME_FIELDS) total[field] += g[field];
     return total;
   }
+}
+
+/** A failed or partial run's review fields, from its scanned row. */
+function reviewedRun(row: RunFacts, actions: readonly string[]): ReviewedRun {
+  const [runId, goalId, startedAt, outcome, verifier, business, category, , , , candidatesJson, metricsBefore, metricsAfter, attempt, planSummary, notes, durationSeconds] = row;
+  return {
+    run_id: runId,
+    goal_id: goalId,
+    started_at: startedAt,
+    attempt: attempt ?? 1,
+    plan_summary: planSummary,
+    actions_taken: [...actions],
+    verifier_status: verifier as ReviewedRun["verifier_status"],
+    local_outcome: outcome as ReviewedRun["local_outcome"],
+    business_outcome: business as ReviewedRun["business_outcome"],
+    failure_category: category,
+    metrics_before: parseMetrics(metricsBefore),
+    metrics_after: parseMetrics(metricsAfter),
+    duration_seconds: durationSeconds,
+    notes,
+    lesson_candidates: candidatesJson === null ? [] : (JSON.parse(candidatesJson) as string[]),
+  };
 }
 
 function parseMetrics(json: string | null): Record<string, number | null> | null {

@@ -20,7 +20,8 @@ export interface LedgerScanOptions {
   evidenceFor?: string;
 }
 
-export async function scanLedger(store: GoalOpsStore, options: LedgerScanOptions): Promise<LedgerPass> {
+/** `afterChunk`: called after each chunk the pass took in (the store may be written meanwhile). */
+export async function scanLedger(store: GoalOpsStore, options: LedgerScanOptions, afterChunk?: (pass: LedgerPass) => Promise<void>): Promise<LedgerPass> {
   const [goalTypes, lessons, reviewed] = await Promise.all([
     store.goalTypes(),
     store.listLessons({ includeArchived: true }),
@@ -33,7 +34,10 @@ export async function scanLedger(store: GoalOpsStore, options: LedgerScanOptions
     reviewed: new Map(reviewed.map(({ runId, ...review }) => [runId, review])),
     ...(options.evidenceFor !== undefined ? { evidenceFor: options.evidenceFor } : {}),
   });
-  for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until })) pass.add(chunk);
+  for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until })) {
+    pass.add(chunk);
+    if (afterChunk !== undefined) await afterChunk(pass);
+  }
   return pass;
 }
 

@@ -371,7 +371,8 @@ export interface GoalOpsStore extends ContinuityStore {
   /**
    * The facts of the finished runs started in [from, until), oldest first (ties by run id), in
    * chunks: the learning side's one read of the ledger (src/learning/ledgerPass.ts counts from
-   * them). No other store call may run until the iteration ends.
+   * them). One snapshot: the store may write between chunks (the reviews of the runs read so
+   * far), and the scan does not see it.
    */
   scanFinishedRuns(window: { from: string; until: string }): AsyncIterable<readonly RunFacts[]>;
   /** The reviews that runs started in the window already have, with their lesson candidates. */
@@ -430,8 +431,9 @@ export type ReviewReason = "failed" | "partial" | "notable_success" | "manual";
 
 /**
  * A finished run as the learning pass reads it: JSON columns as their text (the same few texts
- * recur, so the pass parses each once); lesson candidates null when none, and the metrics only
- * for a run with lesson candidates.
+ * recur, so the pass parses each once); lesson candidates null when none; the metrics only for a
+ * run with lesson candidates or a failed or partial one, and the rest of what a review is drafted
+ * from only for a failed or partial one.
  */
 export type RunFacts = readonly [
   runId: string,
@@ -447,6 +449,11 @@ export type RunFacts = readonly [
   lessonCandidates: string | null,
   metricsBefore: string | null,
   metricsAfter: string | null,
+  // A failed or partial run's, for its review (null for a success):
+  attempt: number | null,
+  planSummary: string | null,
+  notes: string | null,
+  durationSeconds: number | null,
 ];
 
 /** A review a run of the window has: its lesson candidates (JSON, null when none) and, with them, its run's metrics. */

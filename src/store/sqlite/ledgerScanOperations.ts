@@ -8,10 +8,15 @@
 import type { ReviewedRun, RunFacts, WindowReview } from "../types.js";
 import { cached, type SqliteDatabase } from "./database.js";
 
-// Metrics only where a lesson candidate needs them for its impact: they are unique per run.
+// A failed or partial run carries what its review is drafted from (it is due one unless it has
+// one); the metrics also where a lesson candidate needs them for its impact. Nothing of the kind
+// for a success: a notable one is read by id.
+const FOR_REVIEW = "r.local_outcome IN ('failed', 'partial')";
 const SCAN = `SELECT r.run_id, r.goal_id, r.started_at, r.local_outcome, r.verifier_status, r.business_outcome, r.failure_category,
     r.actions_taken, r.context_lessons, r.context_rules, NULLIF(r.lesson_candidates, '[]'),
-    CASE WHEN r.lesson_candidates != '[]' THEN r.metrics_before END, CASE WHEN r.lesson_candidates != '[]' THEN r.metrics_after END
+    CASE WHEN r.lesson_candidates != '[]' OR ${FOR_REVIEW} THEN r.metrics_before END, CASE WHEN r.lesson_candidates != '[]' OR ${FOR_REVIEW} THEN r.metrics_after END,
+    CASE WHEN ${FOR_REVIEW} THEN r.attempt END, CASE WHEN ${FOR_REVIEW} THEN r.plan_summary END, CASE WHEN ${FOR_REVIEW} THEN r.notes END,
+    CASE WHEN ${FOR_REVIEW} THEN r.duration_seconds END
   FROM goal_runs r
   WHERE r.run_state = 'finished' AND r.started_at >= ? AND r.started_at < ?
   ORDER BY r.started_at, r.run_id`;

@@ -46,7 +46,21 @@ export class SqliteStore implements GoalOpsStore {
   private constructor(
     private readonly db: SqliteDatabase,
     private readonly groupCommit = false,
+    private readonly path?: string,
+    private readonly options: OpenOptions = {},
   ) {}
+
+  /**
+   * A second, read-only connection for the ledger scan, opened on first use: it streams runs
+   * while this connection writes (the learning cycle writes reviews as it finds them), reading
+   * one snapshot of the file (WAL) whatever is written meanwhile.
+   */
+  private scanner: SqliteDatabase | undefined;
+  private scanConnection(): SqliteDatabase {
+    if (this.path === undefined || this.path === ":memory:") return this.db;
+    this.scanner ??= openDatabase(this.path, { ...this.options, readonly: true });
+    return this.scanner;
+  }
 
   private pending: PendingWrite[] = [];
 
@@ -107,7 +121,7 @@ export class SqliteStore implements GoalOpsStore {
   }
 
   static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
-    return new SqliteStore(openDatabase(path, options), options.groupCommit ?? false);
+    return new SqliteStore(openDatabase(path, options), options.groupCommit ?? false, path, { ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) });
   }
 
   async readFileIndex() {
@@ -212,7 +226,7 @@ export class SqliteStore implements GoalOpsStore {
     return fileStateCounts(this.db);
   }
   async *scanFinishedRuns(window: { from: string; until: string }) {
-    yield* scanFinishedRuns(this.db, window);
+    yield* scanFinishedRuns(this.scanConnection(), window);
   }
   async windowReviews(window: { since: string; until: string }) {
     return windowReviews(this.db, window);
@@ -365,6 +379,7 @@ export class SqliteStore implements GoalOpsStore {
   }
   async close() {
     if (this.pending.length > 0) this.flush();
+    if (this.scanner?.open) this.scanner.close();
     if (this.db.open) this.db.close();
   }
 }
