@@ -171,7 +171,7 @@ describe("after-action review storage", () => {
       const reviews = await store.windowReviews(window);
       expect(reviews.map((r) => [r.runId, r.candidates]).sort()).toEqual([["grun_1", '["from the review"]'], ["grun_3", null]]);
       // The ledger pass: the agent's and the review's candidates, and only the unreviewed run due a review.
-      const pass = await scanLedger(store, { from: BEGINNING, ...window, reviews: true });
+      const pass = await scanLedger(store, { from: BEGINNING, ...window, collect: "due" });
       expect(pass.candidates().map((c) => [c.source.runId, c.source.texts.map((t) => `${t.from}: ${t.text}`)])).toEqual([
         ["grun_1", ["review: from the review"]],
         ["grun_2", ["agent: agent's own"]],

@@ -35,6 +35,7 @@ function pass(runs: RunSpec[], over: Partial<LedgerPassSetup> = {}): LedgerPass 
     goalTypes: new Map([["g1", "initiative"], ["g2", "key_result"]]),
     lessonCategories: new Map([["les_any", null], ["les_timeout", "execution_timeout"]]),
     reviewed: new Map(),
+    collect: { due: true, candidates: true },
     ...over,
   });
   // In two chunks, as the store yields them.

@@ -95,7 +95,7 @@ export class AfterActionReviews {
     };
     const pass = await scanLedger(
       this.store,
-      { from: BEGINNING, since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString(), reviews: true },
+      { from: BEGINNING, since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString(), collect: "due" },
       async (p) => {
         if (p.dueCount >= REVIEW_CHUNK) await drain(p);
       },

@@ -24,6 +24,8 @@ export interface LedgerPassSetup {
   lessonCategories: ReadonlyMap<string, string | null>;
   /** Reviews runs of the window already have, by run id (their runs are not due one; their candidates count). */
   reviewed: ReadonlyMap<string, { candidates: string | null; metricsBefore: string | null; metricsAfter: string | null }>;
+  /** Collect the runs due a review, and the runs that proposed lessons (otherwise only count). */
+  collect: { due: boolean; candidates: boolean };
   /** Collect the evidence rows (run by run) of this lesson. */
   evidenceFor?: string;
 }
@@ -110,7 +112,7 @@ export class LedgerPass {
       if (lessonId === this.setup.evidenceFor) this.evidenceRows.push({ lesson_id: lessonId, run_id: runId, started_at: startedAt, verdict });
     }
 
-    const due = this.streakStep(goalId, outcome);
+    const due = this.setup.collect.due ? this.streakStep(goalId, outcome) : null;
     if (startedAt < this.setup.since) return;
     this.windowRuns++;
 
@@ -139,7 +141,7 @@ export class LedgerPass {
       this.dueRuns.push(entry);
     }
     const reviewCandidates = review?.candidates ?? null;
-    if (candidatesJson !== null || reviewCandidates !== null) {
+    if (this.setup.collect.candidates && (candidatesJson !== null || reviewCandidates !== null)) {
       const texts: CandidateSource["texts"][number][] = [];
       if (candidatesJson !== null) for (const text of this.parse(candidatesJson) as string[]) texts.push({ text, from: "agent" });
       if (reviewCandidates !== null) for (const text of this.parse(reviewCandidates) as string[]) texts.push({ text, from: "review" });

@@ -15,8 +15,12 @@ export interface LedgerScanOptions {
   until: string;
   /** Where the scan starts (default `since`): earlier runs feed lesson evidence and failure streaks. */
   from?: string;
-  /** Read the window's existing reviews (needed for due reviews and review candidates). */
-  reviews?: boolean;
+  /**
+   * What to collect beside the counts: "due" the runs due a review (with what their reviews are
+   * drafted from) and the runs that proposed lessons; "candidates" only the latter. Either reads
+   * the window's existing reviews first (their runs are not due; their candidates count).
+   */
+  collect?: "due" | "candidates";
   evidenceFor?: string;
 }
 
@@ -25,16 +29,17 @@ export async function scanLedger(store: GoalOpsStore, options: LedgerScanOptions
   const [goalTypes, lessons, reviewed] = await Promise.all([
     store.goalTypes(),
     store.listLessons({ includeArchived: true }),
-    options.reviews ? store.windowReviews({ since: options.since, until: options.until }) : Promise.resolve([]),
+    options.collect !== undefined ? store.windowReviews({ since: options.since, until: options.until }) : Promise.resolve([]),
   ]);
   const pass = new LedgerPass({
     since: options.since,
     goalTypes,
     lessonCategories: new Map(lessons.map((l) => [l.lesson_id, l.failure_category])),
     reviewed: new Map(reviewed.map(({ runId, ...review }) => [runId, review])),
+    collect: { due: options.collect === "due", candidates: options.collect !== undefined },
     ...(options.evidenceFor !== undefined ? { evidenceFor: options.evidenceFor } : {}),
   });
-  for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until })) {
+  for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until, reviewFields: options.collect === "due" })) {
     pass.add(chunk);
     if (afterChunk !== undefined) await afterChunk(pass);
   }

@@ -63,7 +63,7 @@ export class Lessons {
 
   /** Lesson candidates of the runs in the window, scored; `promote` marks those at learning.promote_score. */
   async candidates(window: { since: Date; until?: Date }): Promise<LessonCandidateGroup[]> {
-    const pass = await scanLedger(this.store, { since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString(), reviews: true });
+    const pass = await scanLedger(this.store, { since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString(), collect: "candidates" });
     const grouper = this.grouper();
     for (const { source } of pass.candidates()) grouper.add(source);
     return grouper.result();

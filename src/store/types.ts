@@ -372,9 +372,10 @@ export interface GoalOpsStore extends ContinuityStore {
    * The facts of the finished runs started in [from, until), oldest first (ties by run id), in
    * chunks: the learning side's one read of the ledger (src/learning/ledgerPass.ts counts from
    * them). One snapshot: the store may write between chunks (the reviews of the runs read so
-   * far), and the scan does not see it.
+   * far), and the scan does not see it. `reviewFields`: a failed or partial run comes with what its
+   * review is drafted from (otherwise those fields are null).
    */
-  scanFinishedRuns(window: { from: string; until: string }): AsyncIterable<readonly RunFacts[]>;
+  scanFinishedRuns(window: { from: string; until: string; reviewFields: boolean }): AsyncIterable<readonly RunFacts[]>;
   /** The reviews that runs started in the window already have, with their lesson candidates. */
   windowReviews(window: { since: string; until: string }): Promise<WindowReview[]>;
   /** Every goal's type by id (archived goals included). */

@@ -225,7 +225,7 @@ export class SqliteStore implements GoalOpsStore {
   async fileStateCounts() {
     return fileStateCounts(this.db);
   }
-  async *scanFinishedRuns(window: { from: string; until: string }) {
+  async *scanFinishedRuns(window: { from: string; until: string; reviewFields: boolean }) {
     yield* scanFinishedRuns(this.scanConnection(), window);
   }
   async windowReviews(window: { since: string; until: string }) {
