@@ -226,7 +226,21 @@ export class SqliteStore implements GoalOpsStore {
     return fileStateCounts(this.db);
   }
   async *scanFinishedRuns(window: { from: string; until: string; reviewFields: boolean }) {
-    yield* scanFinishedRuns(this.scanConnection(), window);
+    const scanner = this.scanConnection();
+    if (scanner === this.db) {
+      yield* scanFinishedRuns(scanner, window);
+      return;
+    }
+    // While the scan's snapshot is held, no checkpoint can pass it: commits here (the reviews the
+    // caller writes between chunks) would each attempt one in vain. One checkpoint after instead.
+    const autoCheckpoint = this.db.pragma("wal_autocheckpoint", { simple: true }) as number;
+    this.db.pragma("wal_autocheckpoint = 0");
+    try {
+      yield* scanFinishedRuns(scanner, window);
+    } finally {
+      this.db.pragma(`wal_autocheckpoint = ${autoCheckpoint}`);
+      if (!this.db.inTransaction) this.db.pragma("wal_checkpoint(PASSIVE)");
+    }
   }
   async windowReviews(window: { since: string; until: string }) {
     return windowReviews(this.db, window);
