@@ -288,7 +288,11 @@ function parseMetrics(json: string | null): Record<string, number | null> | null
   return json === null ? null : (JSON.parse(json) as Record<string, number | null>);
 }
 
-/** SQL's order: null first, then by code unit (SQLite's BINARY collation of UTF-8 sorts as code points). */
+/**
+ * The order SQLite gave these groups: null first, then text. SQLite compares UTF-8 bytes (code
+ * points), JavaScript UTF-16 code units: the same order except between characters above U+FFFF
+ * and those from U+E000 to U+FFFF, which goal types, actions and failure categories do not use.
+ */
 function compareText(a: string | null, b: string | null): number {
   if (a === b) return 0;
   if (a === null) return -1;

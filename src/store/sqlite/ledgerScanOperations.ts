@@ -46,8 +46,9 @@ export function* scanFinishedRuns(db: SqliteDatabase, window: { from: string; un
 
 /**
  * The reviews the runs started in the window already have: each with its lesson candidates and,
- * when it has some, its run's metrics (for their impact). Read from the reviews' side: there are
- * far fewer reviews than runs.
+ * when it has some, its run's metrics (for their impact). Read from the reviews' side (a third of
+ * the runs at most, and none yet in a window not reviewed before); like the learning cycle's scan,
+ * which starts at the ledger's beginning, its cost grows with the ledger's history.
  */
 export function windowReviews(db: SqliteDatabase, window: { since: string; until: string }): WindowReview[] {
   // The reviews' table, not the after_action_reviews view: one of its texts, not all twelve.
