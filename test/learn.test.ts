@@ -118,6 +118,27 @@ describe("goalops learn", () => {
     const context = await runCli(["context", "--goal", IDS.initiative], { cwd: root });
     expect(context.stdout).toContain(LESSON);
   });
+
+  it("proposes at most learning.max_new_lessons new lessons, highest score first, and reports the rest", async () => {
+    const root = tempRepo({ ...validTree(), "goalops.yaml": "version: 1\nlearning:\n  promote_score: 2\n  max_new_lessons: 1\n" }, { git: true });
+    expect((await runCli(["sync"], { cwd: root })).exitCode).toBe(0);
+    const ops = await openGoalOps({ repo: root });
+    for (let i = 0; i < 3; i++) {
+      const run = await ops.runs.start(IDS.initiative);
+      // One lesson from all three runs, another from two: the first scores higher.
+      await ops.runs.finish(run.run_id, { outcome: "failed", actions: ["send_message"], lessonCandidates: i < 2 ? [LESSON, "Ask before messaging a group."] : [LESSON] });
+    }
+    await ops.close();
+    type Out = { promotedCandidates: { text: string; score: number }[]; heldBackCandidates: { text: string; score: number }[]; proposals: { change: string; kind: string }[]; markdown: string };
+    const learned = await runCliJson<Out>(["learn", "--dry-run", "--since", "1d", "--json"], { cwd: root });
+    expect(learned.exitCode, learned.stderr).toBe(0);
+    expect(learned.json.promotedCandidates.map((c) => c.text)).toEqual([LESSON]);
+    expect(learned.json.heldBackCandidates).toHaveLength(1);
+    expect(learned.json.heldBackCandidates[0]?.score).toBeLessThan(learned.json.promotedCandidates[0]?.score ?? 0);
+    expect(learned.json.proposals.filter((p) => p.kind === "lesson" && p.change === "add")).toHaveLength(1);
+    expect(learned.json.markdown).toContain("lesson candidates promoted: 1 (1 more at the threshold held back by learning.max_new_lessons");
+    expect(learned.json.markdown).toContain("## Held back (learning.max_new_lessons)\n\n- score 2 (2 runs): Ask before messaging a group.");
+  });
 });
 
 describe("goalops learn --push --open-pr", () => {

@@ -46,6 +46,8 @@ export interface LearningCycleResult {
   totals: OutcomeGroup;
   reviews: { made: number; byReason: Partial<Record<string, number>> };
   promotedCandidates: LessonCandidateGroup[];
+  /** Candidates at the threshold past `learning.max_new_lessons`: not proposed this time. */
+  heldBackCandidates: { fingerprint: string; text: string; score: number; frequency: number }[];
   proposals: ProposedFile[];
   rollbacks: { rule_id: string; reason: string }[];
   /** Proposals that did not pass validation (a bug of ours if ever non-empty): not committed. */
@@ -58,6 +60,8 @@ export interface LearningCycleResult {
 }
 
 const REVIEW_DAYS = 90;
+/** Default of learning.max_new_lessons. */
+const MAX_NEW_LESSONS = 25;
 
 export class LearningCycle {
   constructor(
@@ -126,7 +130,11 @@ export class LearningCycle {
     const standing = await lessons.list({ counts: pass.lessonCounts() });
     const known = new Set(standing.map((l) => lessonFingerprint(l.goal_type, l.action_type, l.failure_category, l.lesson_text)));
     const reviewBy = new Date(now.getTime() + REVIEW_DAYS * 86_400_000).toISOString().slice(0, 10);
-    const promoted = candidates.filter((c) => c.promote && !known.has(c.fingerprint));
+    // Highest score first (the grouper's order); a reviewer gets at most max_new_lessons of them.
+    const atThreshold = candidates.filter((c) => c.promote && !known.has(c.fingerprint));
+    const maxNew = this.config.spec.learning?.max_new_lessons ?? MAX_NEW_LESSONS;
+    const promoted = atThreshold.slice(0, maxNew);
+    const heldBack = atThreshold.slice(maxNew).map(({ fingerprint, text, score, frequency }) => ({ fingerprint, text, score, frequency }));
     for (const c of promoted) proposals.push(newLessonFile(c, this.config.paths.lessons, reviewBy));
 
     const rules = await playbook.evaluate({ since, apply: true, actor: "goalops learn", sides: pass.ruleSides() });
@@ -162,6 +170,7 @@ export class LearningCycle {
       totals: aggregate.totals,
       reviews: { made: due.made, byReason: due.byReason },
       promotedCandidates: promoted,
+      heldBackCandidates: heldBack,
       proposals: valid,
       rollbacks,
       rejected,
@@ -231,7 +240,7 @@ function reportMarkdown(r: LearningCycleResult): string {
     `- runs: ${r.totals.runs} (succeeded ${r.totals.succeeded}, failed ${r.totals.failed}, partial ${r.totals.partial}); verified success ${pct(r.totals.verified_success_rate)}`,
     `- business outcomes: improved ${r.totals.improved}, neutral ${r.totals.neutral}, degraded ${r.totals.degraded}, unknown ${r.totals.unknown}`,
     `- after-action reviews made: ${r.reviews.made}${r.reviews.made > 0 ? ` (${Object.entries(r.reviews.byReason).map(([k, v]) => `${k} ${v}`).join(", ")})` : ""}`,
-    `- lesson candidates promoted: ${r.promotedCandidates.length}`,
+    `- lesson candidates promoted: ${r.promotedCandidates.length}${r.heldBackCandidates.length > 0 ? ` (${r.heldBackCandidates.length} more at the threshold held back by learning.max_new_lessons; they come back next cycle while their evidence holds)` : ""}`,
     `- rules rolled back: ${r.rollbacks.length}`,
     "",
     "## Proposals",
@@ -239,6 +248,11 @@ function reportMarkdown(r: LearningCycleResult): string {
   ];
   if (r.proposals.length === 0) lines.push("None this time.");
   for (const p of r.proposals) lines.push(`- ${p.change === "add" ? "add" : "edit"} \`${p.path}\`: ${p.reason}`);
+  if (r.heldBackCandidates.length > 0) {
+    lines.push("", "## Held back (learning.max_new_lessons)", "");
+    for (const c of r.heldBackCandidates.slice(0, 10)) lines.push(`- score ${c.score} (${c.frequency} runs): ${c.text}`);
+    if (r.heldBackCandidates.length > 10) lines.push(`- and ${r.heldBackCandidates.length - 10} more`);
+  }
   if (r.rejected.length > 0) {
     lines.push("", "## Not proposed (did not validate)", "");
     for (const x of r.rejected) lines.push(`- \`${x.path}\`: ${x.problems.join("; ")}`);

@@ -182,6 +182,7 @@ export interface ConfigSpec {
   learning?: {
     since?: string;
     promote_score?: number;
+    max_new_lessons?: number;
     rule_confidence?: number;
     canary_margin?: number;
     canary_min_runs?: number;
