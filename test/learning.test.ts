@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openGoalOps } from "../src/index.js";
+import { openStore } from "../src/store/openStore.js";
 import { FAILURE_TAXONOMY } from "../src/learning/failureTaxonomy.js";
 import { FAILURE_CATEGORIES } from "../src/spec/types.js";
 import { runCli, runCliJson, syncedRepo } from "./helpers/cli.js";
@@ -133,6 +134,23 @@ describe("after-action reviews", () => {
     const created = await runCliJson<{ existing: boolean; review_reason: string }>(["aar", "create", ids[3]?.runId as string, "--json"], { cwd: root });
     expect(created.json).toMatchObject({ existing: false, review_reason: "manual" });
     expect((await runCli(["aar", "show", "aar_01M6B5CJM0W8B9F354SPG2VVZZ"], { cwd: root })).stderr).toContain("no review 'aar_01M6B5CJM0W8B9F354SPG2VVZZ'");
+  });
+
+  it("reviews what is due in an in-memory database too (one connection: the scan is read before the reviews are written)", async () => {
+    const root = await syncedRepo();
+    const store = openStore({ databasePath: ":memory:", busyTimeoutMs: 1000 });
+    const ops = await openGoalOps({ repo: root, store });
+    try {
+      await ops.sync();
+      const at = (h: number) => ({ startedAt: ago(h), finishedAt: ago(h) });
+      // Enough failures that reviews are written while the scan has rows left (a chunk is 256 runs).
+      const failures = Array.from({ length: 700 }, (_, i) => ({ goalId: IDS.kr, outcome: "failed" as const, failureCategory: "tool_error" as const, startedAt: ago(3 + i / 1000), finishedAt: ago(3) }));
+      await ops.runs.recordMany([...failures, { goalId: IDS.kr, outcome: "partial", failureCategory: "tool_error", ...at(2) }, { goalId: IDS.kr, outcome: "succeeded", ...at(1) }]);
+      expect(await ops.reviews.createDue({ since: new Date(Date.now() - 24 * HOUR) })).toEqual({ made: 702, byReason: { failed: 700, partial: 1, notable_success: 1 }, summarizerErrors: 0 });
+    } finally {
+      await ops.close();
+      await store.close();
+    }
   });
 
   it("lets learning.summarizer rewrite the narrative, and keeps the drafted one when it fails", async () => {

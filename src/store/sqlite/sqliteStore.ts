@@ -228,7 +228,9 @@ export class SqliteStore implements GoalOpsStore {
   async *scanFinishedRuns(window: { from: string; until: string; reviewFields: boolean }) {
     const scanner = this.scanConnection();
     if (scanner === this.db) {
-      yield* scanFinishedRuns(scanner, window);
+      // One connection (an in-memory database): read everything first, so that the caller may
+      // write between chunks (an open statement would keep the connection busy).
+      yield* [...scanFinishedRuns(scanner, window)];
       return;
     }
     // While the scan's snapshot is held, no checkpoint can pass it: commits here (the reviews the
