@@ -6,7 +6,7 @@ import { InvalidInputError } from "../errors.js";
 import { newPrefixedId } from "../ids.js";
 import type { ResolvedConfig } from "../spec/config.js";
 import type { AarWrite, AfterActionReviewRecord, GoalOpsStore, GoalRecord, ReviewedRun, ReviewReason } from "../store/types.js";
-import { draftReview } from "./afterActionReview.js";
+import { DraftTexts, draftReview } from "./afterActionReview.js";
 import type { CandidateRun, DueReview, LedgerPass } from "./ledgerPass.js";
 import { BEGINNING, scanLedger } from "./ledgerScan.js";
 import { summarize } from "./summarizer.js";
@@ -87,11 +87,12 @@ export class AfterActionReviews {
   async reviewWindow(window: { since: Date; until?: Date }, hooks: ReviewHooks = {}): Promise<DueReviews & { pass: LedgerPass }> {
     const made: DueReviews = { made: 0, byReason: {}, summarizerErrors: 0 };
     const goals = new Map<string, GoalRecord | undefined>();
+    const texts = new DraftTexts();
     const at = this.now().toISOString();
     const drain = async (pass: LedgerPass) => {
       hooks.onBatch?.(pass.takeCandidates());
       const due = pass.takeDue();
-      for (let start = 0; start < due.length; start += REVIEW_CHUNK) await this.write(due.slice(start, start + REVIEW_CHUNK), made, goals, at, hooks.onReview);
+      for (let start = 0; start < due.length; start += REVIEW_CHUNK) await this.write(due.slice(start, start + REVIEW_CHUNK), { made, goals, texts, at }, hooks.onReview);
     };
     const pass = await scanLedger(
       this.store,
@@ -105,7 +106,8 @@ export class AfterActionReviews {
   }
 
   /** Drafts and writes one chunk of due reviews (one transaction). */
-  private async write(chunk: readonly DueReview[], made: DueReviews, goals: Map<string, GoalRecord | undefined>, at: string, onReview: ReviewHooks["onReview"]): Promise<void> {
+  private async write(chunk: readonly DueReview[], pass: { made: DueReviews; goals: Map<string, GoalRecord | undefined>; texts: DraftTexts; at: string }, onReview: ReviewHooks["onReview"]): Promise<void> {
+    const { made, goals, texts, at } = pass;
     const settings = this.config.spec.learning?.summarizer;
     // Failed and partial runs come with their fields from the scan; notable successes are read.
     const missing = chunk.filter((c) => c.run === undefined).map((c) => c.runId);
@@ -117,7 +119,7 @@ export class AfterActionReviews {
       if (!goals.has(run.goal_id)) goals.set(run.goal_id, await this.store.getGoal(run.goal_id));
       const goal = goals.get(run.goal_id);
       if (goal === undefined) continue;
-      const draft = draftReview({ aarId: newPrefixedId("aar_"), run, goal, reason: entry.reason, priorFailures: entry.priorFailures, at });
+      const draft = draftReview({ aarId: newPrefixedId("aar_"), run, goal, reason: entry.reason, priorFailures: entry.priorFailures, at }, texts);
       const summarized = settings === undefined ? { review: draft } : await summarize(draft, settings, this.config.root);
       if (summarized.error !== undefined) made.summarizerErrors++;
       drafts.push(summarized.review);

@@ -25,6 +25,8 @@ function toAar(row: Record<string, unknown> | undefined): AfterActionReviewRecor
  */
 interface TextIds {
   ids: Map<string, number>;
+  /** Frozen lists by identity: reviews drafted together share them (src/learning/afterActionReview.ts), and frozen, one cannot change. */
+  lists: WeakMap<readonly string[], number>;
   epoch: number;
   /** This call added a string and counted it already. */
   counted: boolean;
@@ -40,11 +42,12 @@ function textIds(db: SqliteDatabase): TextIds {
   const epoch = (cached(db, "SELECT n FROM temp.aar_text_epoch WHERE id = 1", true).get() as number | undefined) ?? 0;
   let state = textIdCache.get(db);
   if (state === undefined) {
-    state = { ids: new Map(), epoch, counted: false };
+    state = { ids: new Map(), lists: new WeakMap(), epoch, counted: false };
     textIdCache.set(db, state);
   }
   if (state.epoch !== epoch || state.ids.size > MAX_CACHED_TEXTS) {
     state.ids.clear();
+    state.lists = new WeakMap();
     state.epoch = epoch;
   }
   state.counted = false;
@@ -75,7 +78,13 @@ const INSERT_AAR = `INSERT OR IGNORE INTO aar_records (aar_id, run_id, goal_id, 
 
 /** A list's id: the JSON text of the list is the interned string. */
 function listId(db: SqliteDatabase, texts: TextIds, items: readonly string[]): number {
-  return textId(db, texts, items.length === 0 ? "[]" : JSON.stringify(items));
+  const frozen = Object.isFrozen(items);
+  let id = frozen ? texts.lists.get(items) : undefined;
+  if (id === undefined) {
+    id = textId(db, texts, items.length === 0 ? "[]" : JSON.stringify(items));
+    if (frozen) texts.lists.set(items, id);
+  }
+  return id;
 }
 
 function insertOne(db: SqliteDatabase, texts: TextIds, aar: AarWrite): boolean {
