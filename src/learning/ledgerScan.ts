@@ -21,6 +21,8 @@ export interface LedgerScanOptions {
    * the window's existing reviews first (their runs are not due; their candidates count).
    */
   collect?: "due" | "candidates";
+  /** Only the outcome groups are wanted (a narrower, unordered read). */
+  outcomesOnly?: boolean;
   evidenceFor?: string;
 }
 
@@ -39,7 +41,7 @@ export async function scanLedger(store: GoalOpsStore, options: LedgerScanOptions
     collect: { due: options.collect === "due", candidates: options.collect !== undefined },
     ...(options.evidenceFor !== undefined ? { evidenceFor: options.evidenceFor } : {}),
   });
-  for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until, reviewFields: options.collect === "due" })) {
+  for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until, fields: options.collect === "due" ? "review" : options.outcomesOnly && options.collect === undefined && options.evidenceFor === undefined ? "outcomes" : "evidence" })) {
     pass.add(chunk);
     if (afterChunk !== undefined) await afterChunk(pass);
   }

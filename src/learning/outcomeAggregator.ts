@@ -29,7 +29,7 @@ export class OutcomeAggregator {
   async aggregate(window: { since: Date; until?: Date }): Promise<OutcomeReport> {
     const since = window.since.toISOString();
     const until = (window.until ?? this.now()).toISOString();
-    return outcomeReport(await scanLedger(this.store, { since, until }), since, until);
+    return outcomeReport(await scanLedger(this.store, { since, until, outcomesOnly: true }), since, until);
   }
 }
 

@@ -372,10 +372,10 @@ export interface GoalOpsStore extends ContinuityStore {
    * The facts of the finished runs started in [from, until), oldest first (ties by run id), in
    * chunks: the learning side's one read of the ledger (src/learning/ledgerPass.ts counts from
    * them). One snapshot: the store may write between chunks (the reviews of the runs read so
-   * far), and the scan does not see it. `reviewFields`: a failed or partial run comes with what its
-   * review is drafted from (otherwise those fields are null).
+   * far), and the scan does not see it. `fields` says what is read (the rest comes back null or
+   * empty): see ScanFields.
    */
-  scanFinishedRuns(window: { from: string; until: string; reviewFields: boolean }): AsyncIterable<readonly RunFacts[]>;
+  scanFinishedRuns(window: { from: string; until: string; fields: ScanFields }): AsyncIterable<readonly RunFacts[]>;
   /** The reviews that runs started in the window already have, with their lesson candidates. */
   windowReviews(window: { since: string; until: string }): Promise<WindowReview[]>;
   /** Every goal's type by id (archived goals included). */
@@ -456,6 +456,14 @@ export type RunFacts = readonly [
   notes: string | null,
   durationSeconds: number | null,
 ];
+
+/**
+ * What a ledger scan reads: "outcomes" only what the outcome groups count (no run id, no context,
+ * in any order); "evidence" also the run id, its context lessons and rules and its lesson
+ * candidates (with metrics for those); "review" also, for a failed or partial run, what its
+ * review is drafted from.
+ */
+export type ScanFields = "outcomes" | "evidence" | "review";
 
 /** A review a run of the window has: its lesson candidates (JSON, null when none) and, with them, its run's metrics. */
 export interface WindowReview {

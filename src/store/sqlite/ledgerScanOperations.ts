@@ -5,34 +5,38 @@
  * evidence, due reviews, lesson candidates) is computed in TypeScript by src/learning/ledgerPass.ts,
  * in one pass, instead of one SQL scan per question.
  */
-import type { ReviewedRun, RunFacts, WindowReview } from "../types.js";
+import type { ReviewedRun, RunFacts, ScanFields, WindowReview } from "../types.js";
 import { cached, type SqliteDatabase } from "./database.js";
 
-// With review fields, a failed or partial run carries what its review is drafted from (it is due
-// one unless it has one); the metrics also where a lesson candidate needs them for its impact.
-// Nothing of the kind for a success: a notable one is read by id.
+// "review": a failed or partial run also carries what its review is drafted from (it is due one
+// unless it has one), and its metrics; nothing of the kind for a success (a notable one is read
+// by id). "evidence": the metrics only where a lesson candidate needs them for its impact.
+// "outcomes": only what the outcome groups count, in no particular order (no sort).
 const FOR_REVIEW = "r.local_outcome IN ('failed', 'partial')";
-const scanSql = (reviewFields: boolean) => {
-  const metricsIf = reviewFields ? `r.lesson_candidates != '[]' OR ${FOR_REVIEW}` : "r.lesson_candidates != '[]'";
-  const review = reviewFields
+const COUNTED = "r.goal_id, r.started_at, r.local_outcome, r.verifier_status, r.business_outcome, r.failure_category, r.actions_taken";
+const WINDOW = "FROM goal_runs r WHERE r.run_state = 'finished' AND r.started_at >= ? AND r.started_at < ?";
+const withEvidence = (review: boolean) => {
+  const metricsIf = review ? `r.lesson_candidates != '[]' OR ${FOR_REVIEW}` : "r.lesson_candidates != '[]'";
+  const reviewFields = review
     ? `CASE WHEN ${FOR_REVIEW} THEN r.attempt END, CASE WHEN ${FOR_REVIEW} THEN r.plan_summary END, CASE WHEN ${FOR_REVIEW} THEN r.notes END, CASE WHEN ${FOR_REVIEW} THEN r.duration_seconds END`
     : "NULL, NULL, NULL, NULL";
-  return `SELECT r.run_id, r.goal_id, r.started_at, r.local_outcome, r.verifier_status, r.business_outcome, r.failure_category,
-      r.actions_taken, r.context_lessons, r.context_rules, NULLIF(r.lesson_candidates, '[]'),
-      CASE WHEN ${metricsIf} THEN r.metrics_before END, CASE WHEN ${metricsIf} THEN r.metrics_after END, ${review}
-    FROM goal_runs r
-    WHERE r.run_state = 'finished' AND r.started_at >= ? AND r.started_at < ?
-    ORDER BY r.started_at, r.run_id`;
+  return `SELECT r.run_id, ${COUNTED}, r.context_lessons, r.context_rules, NULLIF(r.lesson_candidates, '[]'),
+      CASE WHEN ${metricsIf} THEN r.metrics_before END, CASE WHEN ${metricsIf} THEN r.metrics_after END, ${reviewFields}
+    ${WINDOW} ORDER BY r.started_at, r.run_id`;
 };
-const SCAN = { withReviewFields: scanSql(true), countsOnly: scanSql(false) };
+const SCAN: Record<ScanFields, string> = {
+  review: withEvidence(true),
+  evidence: withEvidence(false),
+  outcomes: `SELECT '', ${COUNTED}, '[]', '[]', NULL, NULL, NULL, NULL, NULL, NULL, NULL ${WINDOW}`,
+};
 
 /**
- * Finished runs started in [from, until), oldest first (ties by run id), `chunk` rows at a time
+ * Finished runs started in [from, until), oldest first (ties by run id; any order for "outcomes"), `chunk` rows at a time
  * (small chunks: rows that die young cost the garbage collector nothing). The connection runs no
  * other statement until the iteration ends.
  */
-export function* scanFinishedRuns(db: SqliteDatabase, window: { from: string; until: string; reviewFields: boolean }, chunk = 256): Generator<RunFacts[]> {
-  const statement = cached(db, window.reviewFields ? SCAN.withReviewFields : SCAN.countsOnly).raw(true);
+export function* scanFinishedRuns(db: SqliteDatabase, window: { from: string; until: string; fields: ScanFields }, chunk = 256): Generator<RunFacts[]> {
+  const statement = cached(db, SCAN[window.fields]).raw(true);
   let rows: RunFacts[] = [];
   for (const row of statement.iterate(window.from, window.until) as IterableIterator<RunFacts>) {
     rows.push(row);

@@ -5,7 +5,7 @@ import { getAar, insertAar, insertAars, listAars, listLessons, listRules, rollba
 import { failureStreakBefore, goalTypes, runsToReview, scanFinishedRuns, windowReviews } from "./ledgerScanOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import * as continuity from "./continuityOperations.js";
-import type { GoalOpsStore, NoopSyncEntry, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
+import type { GoalOpsStore, NoopSyncEntry, ScanFields, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
 import { cached, openDatabase, type OpenOptions, type SqliteDatabase, transaction } from "./database.js";
 import { applySyncPlan, fileStateCounts, getMeta, setMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
@@ -225,7 +225,7 @@ export class SqliteStore implements GoalOpsStore {
   async fileStateCounts() {
     return fileStateCounts(this.db);
   }
-  async *scanFinishedRuns(window: { from: string; until: string; reviewFields: boolean }) {
+  async *scanFinishedRuns(window: { from: string; until: string; fields: ScanFields }) {
     const scanner = this.scanConnection();
     if (scanner === this.db) {
       // One connection (an in-memory database): read everything first, so that the caller may
