@@ -2,7 +2,7 @@
  * Runs the ledger pass (src/learning/ledgerPass.ts) over the store: what it needs to know first
  * (goal types, lessons, the window's existing reviews), then the finished runs, streamed.
  */
-import type { GoalOpsStore } from "../store/types.js";
+import type { GoalOpsStore, ScanFields } from "../store/types.js";
 import { LedgerPass } from "./ledgerPass.js";
 
 /** Before every run and after every run (ISO times compare as text). */
@@ -41,11 +41,18 @@ export async function scanLedger(store: GoalOpsStore, options: LedgerScanOptions
     collect: { due: options.collect === "due", candidates: options.collect !== undefined },
     ...(options.evidenceFor !== undefined ? { evidenceFor: options.evidenceFor } : {}),
   });
-  for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until, fields: options.collect === "due" ? "review" : options.outcomesOnly && options.collect === undefined && options.evidenceFor === undefined ? "outcomes" : "evidence" })) {
+  for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until, fields: fieldsFor(options) })) {
     pass.add(chunk);
     if (afterChunk !== undefined) await afterChunk(pass);
   }
   return pass;
+}
+
+/** What the scan must read for what the pass is asked to collect. */
+function fieldsFor(options: LedgerScanOptions): ScanFields {
+  if (options.collect === "due") return "review";
+  const evidence = options.collect !== undefined || options.evidenceFor !== undefined;
+  return options.outcomesOnly && !evidence ? "outcomes" : "evidence";
 }
 
 /** Lesson evidence of every run: a scan whose window is empty. */

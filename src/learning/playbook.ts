@@ -34,7 +34,7 @@ export class Playbook {
    */
   async list(options: { since: Date; includeArchived?: boolean; sides?: ReadonlyMap<string, RuleSides> }): Promise<RuleStanding[]> {
     const rules = await this.store.listRules({ includeArchived: options.includeArchived ?? false });
-    const counts = options.sides ?? (await scanLedger(this.store, { since: options.since.toISOString(), until: END })).ruleSides();
+    const counts = options.sides ?? (await this.sidesSince(options.since));
     const learning = this.config.spec.learning;
     const options_ = { minRuns: learning?.canary_min_runs ?? 10, margin: learning?.canary_margin ?? 0.05 };
     return rules.map((rule) => {
@@ -48,6 +48,11 @@ export class Playbook {
     });
   }
 
+  /** Each rule's runs started since `since`, with it in the context and without (one ledger pass). */
+  private async sidesSince(since: Date): Promise<ReadonlyMap<string, RuleSides>> {
+    return (await scanLedger(this.store, { since: since.toISOString(), until: END })).ruleSides();
+  }
+
   async show(ruleId: string, options: { since: Date }): Promise<RuleDetail> {
     const rule = (await this.list({ since: options.since, includeArchived: true })).find((r) => r.rule_id === ruleId);
     if (rule === undefined) throw new InvalidInputError("rule.not_found", `no playbook rule '${ruleId}' in the database; run 'goalops sync' if its file is new`, { field: "rule_id" });
@@ -59,7 +64,7 @@ export class Playbook {
    * event citing the counts). Returns every rule's standing after it.
    */
   async evaluate(options: { since: Date; apply: boolean; actor?: string; sides?: ReadonlyMap<string, RuleSides> }): Promise<RuleStanding[]> {
-    const sides = options.sides ?? (await scanLedger(this.store, { since: options.since.toISOString(), until: END })).ruleSides();
+    const sides = options.sides ?? (await this.sidesSince(options.since));
     const standings = await this.list({ since: options.since, sides });
     if (!options.apply) return standings;
     let rolledBack = false;
