@@ -49,16 +49,15 @@ export class Lessons {
   async list(options: { includeArchived?: boolean; counts?: ReadonlyMap<string, LessonEvidenceCounts> } = {}): Promise<LessonStanding[]> {
     const lessons = await this.store.listLessons({ includeArchived: options.includeArchived ?? false });
     const counts = options.counts ?? (await scanLessonEvidence(this.store)).lessonCounts();
-    return lessons.map((l) => this.standing(l, counts.get(l.lesson_id) ?? { lesson_id: l.lesson_id, applied: 0, validated: 0, contradicted: 0, last_validated_at: null }));
+    return lessons.map((l) => this.standing(l, counts.get(l.lesson_id) ?? noEvidence(l.lesson_id)));
   }
 
   async show(lessonId: string): Promise<LessonDetail> {
     const lesson = (await this.store.listLessons({ includeArchived: true })).find((l) => l.lesson_id === lessonId);
     if (lesson === undefined) throw new InvalidInputError("lesson.not_found", `no lesson '${lessonId}' in the database; run 'goalops sync' if its file is new`, { field: "lesson_id" });
-    const evidence = (await scanLessonEvidence(this.store, lessonId)).evidence();
-    const validated = evidence.filter((e) => e.verdict === "validated");
-    const counts = { lesson_id: lessonId, applied: evidence.length, validated: validated.length, contradicted: evidence.filter((e) => e.verdict === "contradicted").length, last_validated_at: validated[0]?.started_at ?? null };
-    return { ...this.standing(lesson, counts), evidence };
+    // The pass that lists the lesson's evidence has counted it too.
+    const pass = await scanLessonEvidence(this.store, lessonId);
+    return { ...this.standing(lesson, pass.lessonCounts().get(lessonId) ?? noEvidence(lessonId)), evidence: pass.evidence() };
   }
 
   /** Lesson candidates of the runs in the window, scored; `promote` marks those at learning.promote_score. */
@@ -88,4 +87,8 @@ export class Lessons {
       stale,
     };
   }
+}
+
+function noEvidence(lessonId: string): LessonEvidenceCounts {
+  return { lesson_id: lessonId, applied: 0, validated: 0, contradicted: 0, last_validated_at: null };
 }
