@@ -7,6 +7,7 @@
  */
 import type { ReviewedRun, RunFacts, ScanFields, WindowReview } from "../types.js";
 import { cached, type SqliteDatabase } from "./database.js";
+import { toRun } from "./runOperations.js";
 
 // "review": a failed or partial run also carries what its review is drafted from (it is due one
 // unless it has one), and its metrics; nothing of the kind for a success (a notable one is read
@@ -83,11 +84,5 @@ const REVIEWED_COLUMNS = "run_id, goal_id, attempt, plan_summary, actions_taken,
 /** Runs by id with the fields a review is drafted from (not whole rows: a third of the cost), in no particular order. */
 export function runsToReview(db: SqliteDatabase, runIds: readonly string[]): ReviewedRun[] {
   const rows = cached(db, `SELECT ${REVIEWED_COLUMNS} FROM goal_runs WHERE run_id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(runIds)) as Record<string, unknown>[];
-  for (const row of rows) {
-    row.actions_taken = JSON.parse(row.actions_taken as string);
-    row.lesson_candidates = JSON.parse(row.lesson_candidates as string);
-    row.metrics_before = row.metrics_before === null ? null : JSON.parse(row.metrics_before as string);
-    row.metrics_after = row.metrics_after === null ? null : JSON.parse(row.metrics_after as string);
-  }
-  return rows as unknown as ReviewedRun[];
+  return rows.map((row) => toRun(row) as ReviewedRun);
 }

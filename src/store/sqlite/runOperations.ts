@@ -8,7 +8,8 @@ const JSON_COLUMNS = ["actions_taken", "metrics_before", "metrics_after", "lesso
 export function toRun(row: Record<string, unknown> | undefined): RunRecord | undefined {
   if (row === undefined) return undefined;
   const run = { ...row } as Record<string, unknown>;
-  for (const column of JSON_COLUMNS) run[column] = run[column] === null ? null : JSON.parse(run[column] as string);
+  // A row of some columns only (a review's, say) has the rest undefined: left as they are.
+  for (const column of JSON_COLUMNS) if (run[column] !== undefined) run[column] = run[column] === null ? null : JSON.parse(run[column] as string);
   return run as unknown as RunRecord;
 }
 
