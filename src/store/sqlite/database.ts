@@ -14,6 +14,9 @@ export type SqliteDatabase = Database.Database;
 // Loaded on first open: commands that never touch the database (validate, new) need not load it.
 const require = createRequire(import.meta.url);
 
+/** Pages in the WAL before a commit checkpoints it (SQLite's default is 1,000). */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
 export interface OpenOptions {
   busyTimeoutMs?: number;
   readonly?: boolean;
@@ -34,6 +37,17 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqliteDat
       db.pragma("journal_mode = WAL");
       // NORMAL is durable in WAL mode across application crashes; only a power loss can lose the last commits.
       db.pragma("synchronous = NORMAL");
+      // A checkpoint every 10,000 WAL pages (about 40 MB) instead of SQLite's 1,000. Each automatic
+      // checkpoint syncs the WAL and the database file inside the commit that triggers it; with a run
+      // per transaction (6 pages) that was a stall every ~160 runs and a fifth of the ledger's rate.
+      // The daemon also checkpoints on a timer. A WAL file left larger than 64 MB (after a learning
+      // cycle, which holds checkpoints back during its scan) is cut back when it is next reset.
+      db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      db.pragma("journal_size_limit = 67108864");
+      // 16 MB of page cache instead of SQLite's 2 MB: past ~100,000 runs the ledger's goal indexes
+      // outgrow 2 MB, and each batch of runs read back and re-wrote pages it had just evicted
+      // (measured: twice the system time, 14% fewer runs per second in batches of 1,000).
+      db.pragma("cache_size = -16384");
     }
     db.pragma("foreign_keys = ON");
     if (!options.readonly) migrate(db);
