@@ -116,6 +116,30 @@ describe("goalops run", () => {
     }
   });
 
+  it("fills metrics from the key result's latest value, recorded here or by another process", async () => {
+    // The store keeps the latest values it read between runs: a value recorded through this
+    // library, or by another process (the CLI here), must reach the next run at once.
+    const root = await syncedRepo();
+    const { openGoalOps } = await import("../src/index.js");
+    const ops = await openGoalOps({ repo: root });
+    try {
+      const before = async () => (await ops.runs.show((await ops.runs.record({ goalId: IDS.kr, outcome: "succeeded" })).runId)).metrics_before;
+      expect(await before()).toEqual({ [IDS.kr]: null });
+      await ops.keyResults.record(IDS.kr, 61);
+      expect(await before()).toEqual({ [IDS.kr]: 61 });
+      expect(await before()).toEqual({ [IDS.kr]: 61 });
+      const cli = await runCli(["kr", "record", IDS.kr, "64"], { cwd: root });
+      expect(cli.exitCode).toBe(0);
+      // data_version is asked at most once a millisecond: the CLI process took far longer.
+      expect(await before()).toEqual({ [IDS.kr]: 64 });
+      await ops.keyResults.record(IDS.kr, 70);
+      expect((await ops.keyResults.summary(IDS.kr)).latest?.value).toBe(70);
+      expect(await before()).toEqual({ [IDS.kr]: 70 });
+    } finally {
+      await ops.close();
+    }
+  });
+
   it("loses nothing when eight processes record runs into one database at once", async () => {
     const root = await syncedRepo();
     const script = join(root, "agent.mjs");

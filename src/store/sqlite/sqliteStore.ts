@@ -1,6 +1,6 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
-import type { AarWrite, ContinuityReportRow, FinishedRunWrite, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
+import type { AarWrite, ContinuityReportRow, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
 import { getAar, insertAar, insertAars, listAars, listLessons, listRules, rollbackRule, ruleEvents } from "./learningOperations.js";
 import { failureStreakBefore, goalTypes, runsToReview, scanFinishedRuns, windowReviews } from "./ledgerScanOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
@@ -92,9 +92,11 @@ export class SqliteStore implements GoalOpsStore {
   }
 
   /**
-   * Reads of definitions the ledger makes per run (goal headers, context candidates, a goal's key
-   * results), kept while nothing changed them: here only a sync writes definitions, and another
-   * connection's commit moves SQLite's data_version.
+   * Reads the ledger makes per run (goal headers, context candidates, a goal's key results, the
+   * latest value of a key result), kept while nothing changed them: here a sync writes definitions
+   * and clears them all, recording a key-result value drops that key result's entry (after the
+   * write, so a read queued before it cannot put the old value back), and another connection's
+   * commit moves SQLite's data_version.
    */
   private readonly definitionReads = new Map<string, unknown>();
   private definitionsVersion: number | null = null;
@@ -113,8 +115,12 @@ export class SqliteStore implements GoalOpsStore {
         this.definitionsVersion = version;
       }
     }
-    if (this.definitionReads.size > 10_000) this.definitionReads.clear();
-    if (this.definitionReads.has(key)) return this.definitionReads.get(key) as T;
+    // A goal takes up to three entries (its header, a parent's key results, a key result's latest
+    // value): 100,000 holds a large tree's, where 10,000 was cleared over and over by a ledger
+    // spread over 10,000 goals.
+    if (this.definitionReads.size > 100_000) this.definitionReads.clear();
+    const known = this.definitionReads.get(key);
+    if (known !== undefined || this.definitionReads.has(key)) return known as T;
     const value = read();
     this.definitionReads.set(key, value);
     return value;
@@ -202,13 +208,22 @@ export class SqliteStore implements GoalOpsStore {
     return childGoals(this.db, goalId);
   }
   async recordKeyResultValue(entry: { goalId: string; value: number; recordedAt: string; source: string | null; runId: string | null; at: string }) {
-    return this.write(() => recordKeyResultValue(this.db, entry));
+    return this.write(() => {
+      const row = recordKeyResultValue(this.db, entry);
+      this.definitionReads.delete(`latest:${entry.goalId}`);
+      return row;
+    });
   }
   async keyResultHistory(goalId: string, limit = 1000) {
     return keyResultHistory(this.db, goalId, limit);
   }
   async latestKeyResultValues(goalIds: readonly string[]) {
-    return latestKeyResultValues(this.db, goalIds);
+    const latest = new Map<string, KeyResultValueRow>();
+    for (const id of goalIds) {
+      const row = this.definitions(`latest:${id}`, () => latestKeyResultValues(this.db, [id]).get(id) ?? null);
+      if (row !== null) latest.set(id, row);
+    }
+    return latest;
   }
   async invalidFiles() {
     return invalidFiles(this.db);
