@@ -123,18 +123,18 @@ describe("goalops run", () => {
     const { openGoalOps } = await import("../src/index.js");
     const ops = await openGoalOps({ repo: root });
     try {
-      const before = async () => (await ops.runs.show((await ops.runs.record({ goalId: IDS.kr, outcome: "succeeded" })).runId)).metrics_before;
-      expect(await before()).toEqual({ [IDS.kr]: null });
+      const nextRunMetrics = async () => (await ops.runs.show((await ops.runs.record({ goalId: IDS.kr, outcome: "succeeded" })).runId)).metrics_before;
+      expect(await nextRunMetrics()).toEqual({ [IDS.kr]: null });
       await ops.keyResults.record(IDS.kr, 61);
-      expect(await before()).toEqual({ [IDS.kr]: 61 });
-      expect(await before()).toEqual({ [IDS.kr]: 61 });
+      expect(await nextRunMetrics()).toEqual({ [IDS.kr]: 61 });
+      expect(await nextRunMetrics()).toEqual({ [IDS.kr]: 61 });
       const cli = await runCli(["kr", "record", IDS.kr, "64"], { cwd: root });
       expect(cli.exitCode).toBe(0);
       // data_version is asked at most once a millisecond: the CLI process took far longer.
-      expect(await before()).toEqual({ [IDS.kr]: 64 });
+      expect(await nextRunMetrics()).toEqual({ [IDS.kr]: 64 });
       await ops.keyResults.record(IDS.kr, 70);
       expect((await ops.keyResults.summary(IDS.kr)).latest?.value).toBe(70);
-      expect(await before()).toEqual({ [IDS.kr]: 70 });
+      expect(await nextRunMetrics()).toEqual({ [IDS.kr]: 70 });
     } finally {
       await ops.close();
     }
