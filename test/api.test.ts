@@ -157,6 +157,35 @@ describe("the HTTP API", () => {
     expect(d.logs.filter((l) => l.level === "error")).toEqual([]);
   });
 
+  it("refuses a body that goes past the limit without declaring its length, and survives a client leaving mid-body", async () => {
+    const url = new URL(d.url);
+    const headers = { Host: `127.0.0.1:${url.port}`, Authorization: `Bearer ${d.token}`, "Content-Type": "application/json" };
+    // Chunked: no Content-Length to refuse up front, so the limit is found while reading.
+    const chunked = await new Promise<{ status: number; json: { error: { code: string } } }>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, method: "POST", path: "/v1/runs", headers: { ...headers, "Transfer-Encoding": "chunked" } }, (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (c: string) => (text += c)).on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+      });
+      req.on("error", reject);
+      req.write(`{"goal_id": "${IDS.kr}", "plan": "`);
+      for (let i = 0; i < 12; i++) req.write("x".repeat(100_000));
+      req.end('"}');
+    });
+    expect(chunked.status).toBe(413);
+    expect(chunked.json.error.code).toBe("request.too_large");
+    // A client that sends half a body and goes away: nothing is recorded, nothing fails.
+    const runsBefore = (await d.api("GET", "/v1/runs?limit=1000")).json.runs.length;
+    await new Promise<void>((resolve) => {
+      const req = request({ host: url.hostname, port: url.port, method: "POST", path: "/v1/runs", headers: { ...headers, "Content-Length": "1000" } });
+      req.on("error", () => resolve());
+      req.write(`{"goal_id": "${IDS.kr}",`, () => setTimeout(() => req.destroy(), 50));
+    });
+    const after = await d.api("POST", "/v1/runs", { goal_id: IDS.kr });
+    expect(after.status).toBe(201);
+    expect((await d.api("GET", "/v1/runs?limit=1000")).json.runs.length).toBe(runsBefore + 1);
+    expect(d.logs.filter((l) => l.level === "error")).toEqual([]);
+  });
+
   it("is documented route by route in the README, each with a curl line", () => {
     const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
     for (const route of ROUTES) {
