@@ -94,7 +94,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   try {
     const token = ensureToken(config.stateDir);
     if (token.created) log.info("created the API token", { path: token.path });
-    store = openStore(config, { groupCommit: true });
+    // SQLite's own 2 MB page cache: the daemon writes small group commits, and its memory must stay
+    // flat for weeks (16 MB, filled slowly by live edits, read as 12% RSS growth in the bench).
+    store = openStore(config, { groupCommit: true, cacheKib: 2000 });
     const ops = await openGoalOps({ repo: root, store });
     return await new Daemon(config, store, ops, lock, token, log, options).start(host, port);
   } catch (error) {

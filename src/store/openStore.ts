@@ -5,7 +5,10 @@ import type { GoalOpsStore } from "./types.js";
 
 export { StaleSnapshotError } from "./errors.js";
 
-/** `groupCommit`: concurrent writes share transactions (the daemon; see SqliteStoreOptions). */
-export function openStore(config: Pick<ResolvedConfig, "databasePath" | "busyTimeoutMs">, options: { groupCommit?: boolean } = {}): GoalOpsStore {
-  return SqliteStore.open(config.databasePath, { busyTimeoutMs: config.busyTimeoutMs, groupCommit: options.groupCommit ?? false });
+/**
+ * `groupCommit`: concurrent writes share transactions (the daemon; see SqliteStoreOptions).
+ * `cacheKib`: the page cache (default 16 MB, for batches of runs; see DEFAULT_CACHE_KIB).
+ */
+export function openStore(config: Pick<ResolvedConfig, "databasePath" | "busyTimeoutMs">, options: { groupCommit?: boolean; cacheKib?: number } = {}): GoalOpsStore {
+  return SqliteStore.open(config.databasePath, { busyTimeoutMs: config.busyTimeoutMs, groupCommit: options.groupCommit ?? false, ...(options.cacheKib !== undefined ? { cacheKib: options.cacheKib } : {}) });
 }

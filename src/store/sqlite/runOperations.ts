@@ -5,9 +5,10 @@ import { cached, type SqliteDatabase, transaction } from "./database.js";
 
 const JSON_COLUMNS = ["actions_taken", "metrics_before", "metrics_after", "lesson_candidates", "context_lessons", "context_rules", "checkpoint_state", "dispatch"] as const;
 
+/** A run from its row, as read (the row is changed in place: every caller passes one just read). */
 export function toRun(row: Record<string, unknown> | undefined): RunRecord | undefined {
   if (row === undefined) return undefined;
-  const run = { ...row } as Record<string, unknown>;
+  const run = row;
   // A row of some columns only (a review's, say) has the rest undefined: left as they are.
   for (const column of JSON_COLUMNS) if (run[column] !== undefined) run[column] = run[column] === null ? null : JSON.parse(run[column] as string);
   return run as unknown as RunRecord;
