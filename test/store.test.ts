@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { SCHEMA_VERSION, migrate, openDatabase } from "../src/store/sqlite/database.js";
+import { SCHEMA_VERSION, migrate, openDatabase, withRollbackJournal } from "../src/store/sqlite/database.js";
 import { MIGRATIONS } from "../src/store/migrations/index.js";
 import { openStore } from "../src/store/openStore.js";
 
@@ -41,6 +41,37 @@ describe("the SQLite store", () => {
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
       expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
       expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("writes a large fill with a rollback journal when it has the database to itself, and returns to WAL", () => {
+    const path = dbPath();
+    const db = openDatabase(path);
+    try {
+      const modeInside = () => db.pragma("journal_mode", { simple: true });
+      expect(withRollbackJournal(db, modeInside)).toBe("delete");
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(db.pragma("synchronous", { simple: true })).toBe(1); // NORMAL again
+      // A failing write rolls back and still leaves WAL on.
+      expect(() => withRollbackJournal(db, () => db.transaction(() => {
+        db.prepare("INSERT INTO goalops_meta (key, value) VALUES ('x', 'y')").run();
+        throw new Error("boom");
+      })())).toThrow("boom");
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(db.prepare("SELECT value FROM goalops_meta WHERE key = 'x'").get()).toBeUndefined();
+      // Another connection that has read the database keeps it in WAL: the write goes through the WAL, at once.
+      const other = new Database(path);
+      other.prepare("SELECT COUNT(*) FROM goalops_meta").get();
+      try {
+        const started = performance.now();
+        expect(withRollbackJournal(db, modeInside)).toBe("wal");
+        expect(performance.now() - started).toBeLessThan(1000); // no wait for the busy timeout (5 s)
+        expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
+      } finally {
+        other.close();
+      }
     } finally {
       db.close();
     }

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { runCli, runCliJson } from "./helpers/cli.js";
 import { IDS, goalYaml, krYaml, validTree } from "./helpers/specs.js";
 import { commitAll, tempRepo, writeFiles } from "./helpers/tempRepo.js";
+import { specState } from "./helpers/dbState.js";
 
 interface SyncJson {
   outcome: string;
@@ -56,6 +57,49 @@ describe("goalops sync", () => {
     expect(history.map((e) => [e.from_status, e.to_status])).toEqual([[null, "planned"], ["planned", "ready"], ["ready", "active"]]);
     expect(history[0]?.actor).toMatch(/^git:goals\/objective\.yaml@[0-9a-f]{40}$/);
   });
+
+  it("fills an empty database with a large first sync exactly as a sync through the WAL does", async () => {
+    // 1,200 files: past the size where the first sync writes with a rollback journal.
+    const many: Record<string, string> = { ...validTree() };
+    for (let i = 0; i < 1200; i++) {
+      many[`goals/many/g${i}.yaml`] = goalYaml({ goal_id: `goal_01M6B5CJM0W8B9F354SPG2${String(i).padStart(4, "0")}`, goal_type: "initiative", title: `Initiative ${i}`, parent_goal_id: IDS.kr });
+    }
+    const alone = tempRepo(many, { git: true });
+    const watched = tempRepo(many, { git: true });
+    // In `watched` another connection has the database open (read), so the sync keeps the WAL.
+    expect((await runCli(["status"], { cwd: watched })).exitCode).toBe(0);
+    const reader = new Database(join(watched, "state/goalops.db"), { readonly: true });
+    reader.prepare("SELECT COUNT(*) FROM goal_definitions").get();
+    try {
+      for (const root of [alone, watched]) {
+        const { json } = await runCliJson<SyncJson>(["sync", "--json"], { cwd: root });
+        expect(json.counts).toMatchObject({ added: 1205, invalid: 0 });
+      }
+    } finally {
+      reader.close();
+    }
+    const state = (root: string) => {
+      const d = db(root);
+      try {
+        return {
+          mode: d.pragma("journal_mode", { simple: true }),
+          integrity: d.pragma("integrity_check", { simple: true }),
+          spec: specState(join(root, "state/goalops.db")),
+          events: d.prepare("SELECT goal_id, from_status, to_status, reason FROM goal_state_events ORDER BY goal_id, event_id").all(),
+        };
+      } finally {
+        d.close();
+      }
+    };
+    const a = state(alone);
+    expect(a).toMatchObject({ mode: "wal", integrity: "ok" });
+    expect(a.spec.goals.length + a.spec.lessons.length + a.spec.rules.length).toBe(1205);
+    expect(existsSync(join(alone, "state/goalops.db-journal"))).toBe(false);
+    const b = state(watched);
+    // The same definitions, statuses, files and state events (the actor names the repository's commit).
+    expect(a.spec).toEqual(b.spec);
+    expect(a.events).toEqual(b.events);
+  }, 60_000);
 
   it("does not rewrite unchanged files on a re-sync", async () => {
     const root = tempRepo(validTree(), { git: true });

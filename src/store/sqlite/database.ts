@@ -133,3 +133,41 @@ export function transaction<A extends unknown[], R>(db: SqliteDatabase, body: (.
   }
   return tx as Database.Transaction<(...args: A) => R>;
 }
+
+/**
+ * Runs `write` (one transaction) with a rollback journal instead of the WAL when this is the only
+ * connection to the database, and as usual otherwise. For filling an empty database in one large
+ * transaction: through the WAL every page is written twice, to the WAL and at the checkpoint to
+ * the database, each with an fsync, and the WAL file is deleted after (a first sync of 10,000
+ * goals: 33 MB, 0.16-0.25 s of its 2 s); a rollback journal writes new pages once and journals
+ * none. `synchronous = FULL` meanwhile: in rollback mode NORMAL is not safe against power loss.
+ */
+export function withRollbackJournal<T>(db: SqliteDatabase, write: () => T): T {
+  if (db.inTransaction || db.memory) return write();
+  const busyTimeout = db.pragma("busy_timeout", { simple: true }) as number;
+  let switched = false;
+  try {
+    // Another connection with the database open refuses the switch at once: then the WAL it is.
+    db.pragma("busy_timeout = 0");
+    switched = db.pragma("journal_mode = DELETE", { simple: true }) === "delete";
+  } catch {
+    switched = false;
+  } finally {
+    db.pragma(`busy_timeout = ${busyTimeout}`);
+  }
+  if (!switched) return write();
+  db.pragma("synchronous = FULL");
+  try {
+    return write();
+  } finally {
+    db.pragma("synchronous = NORMAL");
+    try {
+      db.pragma("journal_mode = WAL");
+    } catch {
+      // Another connection opened the database meanwhile and kept it past the busy timeout. The
+      // data is written; this connection follows the WAL as soon as any connection turns it back
+      // on (every goalops connection does when it opens).
+    }
+  }
+}
+

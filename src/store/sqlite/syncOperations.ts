@@ -6,10 +6,12 @@ import { StaleSnapshotError } from "../errors.js";
 import type { ObjectKind } from "../../spec/kinds.js";
 import type { GoalSpec, GoalStatus, LessonSpec, PlaybookRuleSpec, StatusIntent } from "../../spec/types.js";
 import type { FileIndexEntry, NoopSyncEntry, SnapshotScope, ObjectUpsert, StoredObject, SyncPlanWrite, SyncSnapshot } from "../types.js";
-import { cached, type SqliteDatabase } from "./database.js";
+import { cached, type SqliteDatabase, withRollbackJournal } from "./database.js";
 
 /** How many sync runs the history keeps. */
 const SYNC_HISTORY_LIMIT = 100;
+/** Objects a first sync writes before it is worth leaving the WAL for it (see withRollbackJournal). */
+const ROLLBACK_JOURNAL_MIN_UPSERTS = 1_000;
 
 
 const FILE_INDEX_COLUMNS = "path, kind, object_id, content_hash, sync_state, stat_signature";
@@ -130,6 +132,7 @@ function statements(db: SqliteDatabase) {
         last_applied_commit = COALESCE(excluded.last_applied_commit, spec_files.last_applied_commit),
         last_applied_at = COALESCE(excluded.last_applied_at, spec_files.last_applied_at)`),
     deleteFile: db.prepare("DELETE FROM spec_files WHERE path = ?"),
+    anyFile: db.prepare("SELECT 1 FROM spec_files LIMIT 1").pluck(),
     setSignature: db.prepare("UPDATE spec_files SET stat_signature = ? WHERE path = ?"),
     insertSyncRun: db.prepare(`INSERT INTO sync_runs (trigger, commit_sha, outcome, added, changed, archived, restored, invalid, unchanged, message, started_at, finished_at)
       VALUES (@trigger, @commit, @outcome, @added, @changed, @archived, @restored, @invalid, @unchanged, @message, @at, @finished_at)`),
@@ -194,7 +197,9 @@ export function applySyncPlan(db: SqliteDatabase, plan: SyncPlanWrite): void {
     const found = (s.goalStatus.get(goalId) as GoalStatus | undefined) ?? null;
     if (found !== expected) throw new StaleSnapshotError(goalId, expected, found);
   };
-  db.transaction(() => {
+  // The first sync of a large tree fills an empty database: a rollback journal writes it once.
+  const fillsEmptyDatabase = plan.upserts.length >= ROLLBACK_JOURNAL_MIN_UPSERTS && s.anyFile.get() === undefined;
+  const apply = db.transaction(() => {
     for (const u of plan.upserts) {
       if (u.kind === "goal") {
         // A goal the plan adds has no status to check; its insert is the whole write.
@@ -241,7 +246,9 @@ export function applySyncPlan(db: SqliteDatabase, plan: SyncPlanWrite): void {
     const outcome = plan.counts.invalid > 0 ? "partial" : "applied";
     s.insertSyncRun.run({ trigger: plan.trigger, commit, outcome, ...plan.counts, message: null, at, finished_at: new Date().toISOString() });
     s.trimSyncRuns.run();
-  }).immediate();
+  });
+  if (fillsEmptyDatabase) withRollbackJournal(db, () => apply.immediate());
+  else apply.immediate();
 }
 
 export function recordNoopSync(db: SqliteDatabase, entry: NoopSyncEntry): void {
