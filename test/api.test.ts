@@ -50,6 +50,10 @@ describe("the HTTP API", () => {
     }
     const wrong = await d.api("GET", "/v1/goals", undefined, { Authorization: `Bearer ${"0".repeat(64)}` });
     expect(wrong).toMatchObject({ status: 401, json: { error: { code: "auth.invalid" } } });
+    // A path that is not plain is read as URL reads it: dot segments resolved, "//" a host.
+    const port = new URL(d.url).port;
+    expect((await raw(d, { path: "/v1/goals/../health", headers: { Host: `127.0.0.1:${port}` } })).status).toBe(200);
+    expect((await raw(d, { path: "/v1/goals/..%2Fhealth", headers: { Host: `127.0.0.1:${port}` } })).status).toBe(401);
   });
 
   it("refuses a Host that is not its address, and a foreign Origin", async () => {

@@ -39,7 +39,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   let inFlight = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? "/", "http://goalops.invalid");
+    const url = requestTarget(req.url ?? "/");
     const host = (req.headers.host ?? "").toLowerCase();
     if (!allowedHosts.has(host)) {
       throw new ApiError(403, "request.host", `Host '${host || "(none)"}' is not this daemon's address (${[...allowedHosts].join(", ")}); requests through another host name are refused`);
@@ -97,6 +97,19 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     },
     inFlight: () => inFlight,
   };
+}
+
+/** A path of letters, digits, `_`, `-` and `/`, not starting "//" (which URL reads as a host). */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9_\-/]*$/;
+
+/**
+ * The path and query of a request line. A plain path (what agents send, ids included) is its own
+ * pathname, as URL would give it; anything else goes through WHATWG URL parsing (percent-encoding,
+ * dot segments, a query). Parsing every request was 2% of the daemon's time per recorded run.
+ */
+function requestTarget(target: string): { pathname: string; searchParams: URLSearchParams } {
+  if (PLAIN_PATH.test(target)) return { pathname: target, searchParams: new URLSearchParams() };
+  return new URL(target, "http://goalops.invalid");
 }
 
 function isLoopback(host: string): boolean {
