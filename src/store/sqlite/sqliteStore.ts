@@ -355,16 +355,8 @@ export class SqliteStore implements GoalOpsStore {
     );
   }
   async checkpointWal() {
-    for (let attempt = 1; ; attempt++) {
-      const [row] = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];
-      const busy = (row?.busy ?? 0) !== 0;
-      // Busy because the background checkpointer is at work (a few milliseconds): try again shortly.
-      if (busy && this.checkpointer !== undefined && attempt < 4) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-        continue;
-      }
-      return { busy, walPages: row?.log ?? 0 };
-    }
+    const [row] = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];
+    return { busy: (row?.busy ?? 0) !== 0, walPages: row?.log ?? 0 };
   }
   // Continuity (src/store/sqlite/continuityOperations.ts)
   async markStart(at: string) {
