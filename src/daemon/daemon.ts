@@ -96,8 +96,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     if (token.created) log.info("created the API token", { path: token.path });
     // SQLite's own 2 MB page cache: the daemon writes small group commits, and its memory must stay
     // flat for weeks (16 MB, filled slowly by live edits, read as 12% RSS growth in the bench).
-    // Checkpoints on a worker thread: inside a commit they stalled it on two fsyncs.
-    store = openStore(config, { groupCommit: true, cacheKib: 2000, backgroundCheckpoints: { onError: (message) => log.warn("background WAL checkpoints stopped; commits checkpoint again", { error: message }) } });
+    store = openStore(config, { groupCommit: true, cacheKib: 2000 });
     const ops = await openGoalOps({ repo: root, store });
     return await new Daemon(config, store, ops, lock, token, log, options).start(host, port);
   } catch (error) {

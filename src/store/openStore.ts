@@ -8,16 +8,7 @@ export { StaleSnapshotError } from "./errors.js";
 /**
  * `groupCommit`: concurrent writes share transactions (the daemon; see SqliteStoreOptions).
  * `cacheKib`: the page cache (default 16 MB, for batches of runs; see DEFAULT_CACHE_KIB).
- * `backgroundCheckpoints`: WAL checkpoints on a worker thread (the daemon; see BackgroundCheckpoints).
  */
-export function openStore(
-  config: Pick<ResolvedConfig, "databasePath" | "busyTimeoutMs">,
-  options: { groupCommit?: boolean; cacheKib?: number; backgroundCheckpoints?: { onError?: (message: string) => void; intervalMs?: number } } = {},
-): GoalOpsStore {
-  return SqliteStore.open(config.databasePath, {
-    busyTimeoutMs: config.busyTimeoutMs,
-    groupCommit: options.groupCommit ?? false,
-    ...(options.cacheKib !== undefined ? { cacheKib: options.cacheKib } : {}),
-    ...(options.backgroundCheckpoints !== undefined ? { backgroundCheckpoints: options.backgroundCheckpoints } : {}),
-  });
+export function openStore(config: Pick<ResolvedConfig, "databasePath" | "busyTimeoutMs">, options: { groupCommit?: boolean; cacheKib?: number } = {}): GoalOpsStore {
+  return SqliteStore.open(config.databasePath, { busyTimeoutMs: config.busyTimeoutMs, groupCommit: options.groupCommit ?? false, ...(options.cacheKib !== undefined ? { cacheKib: options.cacheKib } : {}) });
 }

@@ -7,8 +7,7 @@ import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import * as continuity from "./continuityOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, ScanFields, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
-import { BackgroundCheckpoints } from "./backgroundCheckpoints.js";
-import { cached, openDatabase, type OpenOptions, type SqliteDatabase, transaction, WAL_AUTOCHECKPOINT_PAGES } from "./database.js";
+import { cached, openDatabase, type OpenOptions, type SqliteDatabase, transaction } from "./database.js";
 import { applySyncPlan, fileStateCounts, getMeta, setMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
 import { appendStateEvent, childGoals, childKeyResultIds, goalHeader, dependentGoals, statusGoals, countDefinitions, getGoal, goalHistory, keyResultHistory, latestKeyResultValues, recordKeyResultValue, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
 
@@ -20,12 +19,6 @@ export interface SqliteStoreOptions extends OpenOptions {
    * about as much as the rest of recording a run.
    */
   groupCommit?: boolean;
-  /**
-   * WAL checkpoints on a worker thread instead of inside the commits that cross the threshold
-   * (the daemon; see BackgroundCheckpoints). `onError` hears of a worker that failed: the
-   * connection's own automatic checkpoint then takes over at the usual threshold.
-   */
-  backgroundCheckpoints?: { onError?: (message: string) => void; intervalMs?: number };
 }
 
 interface PendingWrite {
@@ -144,24 +137,8 @@ export class SqliteStore implements GoalOpsStore {
   }
 
   static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
-    const db = openDatabase(path, options);
-    const store = new SqliteStore(db, options.groupCommit ?? false, path, { ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) });
-    const background = options.backgroundCheckpoints;
-    if (background !== undefined && path !== ":memory:") {
-      // The worker checkpoints; this connection only if the WAL grows ten times past the usual point.
-      db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES * 10}`);
-      store.checkpointer = BackgroundCheckpoints.start(path, {
-        ...(background.intervalMs !== undefined ? { intervalMs: background.intervalMs } : {}),
-        onError: (message) => {
-          if (db.open) db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-          background.onError?.(message);
-        },
-      });
-    }
-    return store;
+    return new SqliteStore(openDatabase(path, options), options.groupCommit ?? false, path, { ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) });
   }
-
-  private checkpointer: BackgroundCheckpoints | undefined;
 
   async readFileIndex() {
     return readFileIndex(this.db);
@@ -452,7 +429,6 @@ export class SqliteStore implements GoalOpsStore {
   }
   async close() {
     if (this.pending.length > 0) this.flush();
-    await this.checkpointer?.stop();
     if (this.scanner?.open) this.scanner.close();
     if (this.db.open) this.db.close();
   }
