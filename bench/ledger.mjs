@@ -129,9 +129,11 @@ export async function measureLedger({ tree, scratch, goalops, progress, CheckFai
   raw.pragma("journal_mode = WAL");
   raw.pragma("synchronous = NORMAL");
   raw.pragma("foreign_keys = ON");
-  raw.pragma("wal_autocheckpoint = 10000"); // as src/store/sqlite/database.ts
-  raw.pragma("journal_size_limit = 67108864");
-  raw.pragma("cache_size = -16384");
+  // goalops's own settings, read from the build (src/store/sqlite/database.ts), so that the two stay alike.
+  const settings = await import(pathToFileURL(join(PACKAGE_ROOT, "dist", "store", "sqlite", "database.js")).href);
+  raw.pragma(`wal_autocheckpoint = ${settings.WAL_AUTOCHECKPOINT_PAGES}`);
+  raw.pragma(`journal_size_limit = ${settings.JOURNAL_SIZE_LIMIT_BYTES}`);
+  raw.pragma(`cache_size = -${settings.DEFAULT_CACHE_KIB}`);
   const rawIndexes = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'goal_runs' ORDER BY name").pluck().all();
   progress(`ledger: raw copy ${rawPath}, goal_runs indexes: ${rawIndexes.join(", ")}`);
   const rawInsert = raw.prepare(INSERT_SQL);

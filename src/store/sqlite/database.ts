@@ -17,6 +17,9 @@ const require = createRequire(import.meta.url);
 /** Pages in the WAL before a commit checkpoints it (SQLite's default is 1,000). */
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
+/** A WAL file larger than this is cut back to it when the WAL starts over. */
+export const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /**
  * Page cache of a writing connection: 16 MB instead of SQLite's 2 MB. Past ~100,000 runs the
  * ledger's goal indexes outgrow 2 MB, and each batch of runs read back and re-wrote pages it had
@@ -52,7 +55,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqliteDat
       // The daemon also checkpoints on a timer. A WAL file left larger than 64 MB (after a learning
       // cycle, which holds checkpoints back during its scan) is cut back when it is next reset.
       db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-      db.pragma("journal_size_limit = 67108864");
+      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
       db.pragma(`cache_size = -${Math.max(64, Math.floor(options.cacheKib ?? DEFAULT_CACHE_KIB))}`);
     }
     db.pragma("foreign_keys = ON");

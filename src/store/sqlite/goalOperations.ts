@@ -122,12 +122,7 @@ export function keyResultHistory(db: SqliteDatabase, goalId: string, limit: numb
   return rows.reverse();
 }
 
-export function latestKeyResultValues(db: SqliteDatabase, goalIds: readonly string[]): Map<string, KeyResultValueRow> {
-  const latest = new Map<string, KeyResultValueRow>();
-  const statement = cached(db, "SELECT * FROM key_results WHERE goal_id = ? ORDER BY recorded_at DESC, value_id DESC LIMIT 1");
-  for (const id of goalIds) {
-    const row = statement.get(id) as KeyResultValueRow | undefined;
-    if (row !== undefined) latest.set(id, row);
-  }
-  return latest;
+/** A key result's latest value (by the time it was recorded for), or null before its first. */
+export function latestKeyResultValue(db: SqliteDatabase, goalId: string): KeyResultValueRow | null {
+  return (cached(db, "SELECT * FROM key_results WHERE goal_id = ? ORDER BY recorded_at DESC, value_id DESC LIMIT 1").get(goalId) as KeyResultValueRow | undefined) ?? null;
 }

@@ -9,7 +9,7 @@ import type { GoalOpsStore, NoopSyncEntry, ScanFields, SnapshotScope, StateEvent
 import type { GoalStatus } from "../../spec/types.js";
 import { cached, openDatabase, type OpenOptions, type SqliteDatabase, transaction } from "./database.js";
 import { applySyncPlan, fileStateCounts, getMeta, setMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
-import { appendStateEvent, childGoals, childKeyResultIds, goalHeader, dependentGoals, statusGoals, countDefinitions, getGoal, goalHistory, keyResultHistory, latestKeyResultValues, recordKeyResultValue, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
+import { appendStateEvent, childGoals, childKeyResultIds, goalHeader, dependentGoals, statusGoals, countDefinitions, getGoal, goalHistory, keyResultHistory, latestKeyResultValue, recordKeyResultValue, invalidFiles, listGoals, recentSyncs } from "./goalOperations.js";
 
 export interface SqliteStoreOptions extends OpenOptions {
   /**
@@ -239,7 +239,7 @@ export class SqliteStore implements GoalOpsStore {
   async latestKeyResultValues(goalIds: readonly string[]) {
     const latest = new Map<string, KeyResultValueRow>();
     for (const id of goalIds) {
-      const row = this.definitions(`latest:${id}`, () => latestKeyResultValues(this.db, [id]).get(id) ?? null);
+      const row = this.definitions(`latest:${id}`, () => latestKeyResultValue(this.db, id));
       if (row !== null) latest.set(id, row);
     }
     return latest;
