@@ -1,17 +1,18 @@
 /**
- * After-action reviews stored compactly (migration 9): interned texts, one narrow row per review,
- * and the `after_action_reviews` view that reads as the table did. Real SQLite files, no mocks.
+ * After-action reviews as stored since migration 10: a narrow row per review (what it is made
+ * from) and the `after_action_reviews` view that writes its texts from the run, the goal as
+ * reviewed and the failure taxonomy. Real SQLite files, no mocks.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { FAILURE_TAXONOMY } from "../src/learning/failureTaxonomy.js";
 import { MIGRATIONS } from "../src/store/migrations/index.js";
 import { openDatabase } from "../src/store/sqlite/database.js";
-import { BEGINNING, scanLedger } from "../src/learning/ledgerScan.js";
 import { openStore } from "../src/store/openStore.js";
-import type { AarWrite, GoalOpsStore } from "../src/store/types.js";
+import type { AfterActionReviewRecord, GoalOpsStore, ReviewWrite } from "../src/store/types.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -25,55 +26,49 @@ function dbPath(): string {
 
 const AT = "2026-03-02T10:00:00.000Z";
 
-/** Two goals and their finished runs, written as any process would (the reviews' runs must exist). */
-function seedRuns(path: string, runs: Record<string, { goal: string; outcome?: string; lessons?: string[] }>): void {
+interface SeedRun {
+  goal: string;
+  outcome?: string;
+  lessons?: string[];
+  at?: string;
+  plan?: string | null;
+  actions?: string[];
+  verifier?: string | null;
+  category?: string | null;
+  notes?: string | null;
+  duration?: number | null;
+  before?: Record<string, number | null> | null;
+  after?: Record<string, number | null> | null;
+  business?: string;
+}
+
+/** Goals and their finished runs, written as any process would (the reviews' runs must exist). */
+function seedRuns(path: string, runs: Record<string, SeedRun>): void {
   const db = new Database(path);
   try {
     const goal = db.prepare(`INSERT OR IGNORE INTO goal_definitions (goal_id, goal_type, title, owner_agent, priority, status, source_path, content_hash, spec_json, created_at, updated_at)
       VALUES (?, 'initiative', 't', 'agent', 1, 'active', ?, 'h', '{}', ?, ?)`);
-    const run = db.prepare(`INSERT INTO goal_runs (run_id, goal_id, local_outcome, run_state, lesson_candidates, started_at, finished_at, created_at, updated_at)
-      VALUES (?, ?, ?, 'finished', ?, ?, ?, ?, ?)`);
+    const run = db.prepare(`INSERT INTO goal_runs (run_id, goal_id, local_outcome, run_state, lesson_candidates, plan_summary, actions_taken, verifier_status, failure_category,
+        notes, duration_seconds, metrics_before, metrics_after, business_outcome, started_at, finished_at, created_at, updated_at)
+      VALUES (?, ?, ?, 'finished', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     for (const [runId, r] of Object.entries(runs)) {
+      const at = r.at ?? AT;
       goal.run(r.goal, `goals/${r.goal}.yaml`, AT, AT);
-      run.run(runId, r.goal, r.outcome ?? "failed", JSON.stringify(r.lessons ?? []), AT, AT, AT, AT);
+      run.run(runId, r.goal, r.outcome ?? "failed", JSON.stringify(r.lessons ?? []), r.plan ?? null, JSON.stringify(r.actions ?? []), r.verifier ?? null, r.category ?? null,
+        r.notes ?? null, r.duration ?? null, r.before === undefined || r.before === null ? null : JSON.stringify(r.before), r.after === undefined || r.after === null ? null : JSON.stringify(r.after),
+        r.business ?? "unknown", at, at, at, at);
     }
   } finally {
     db.close();
   }
 }
 
-/** A drafted-looking review; its what_happened is the template's unless given. */
-function review(aarId: string, runId: string, overrides: Partial<AarWrite> = {}): AarWrite {
-  const recommended = ["pin the version of the CLI the agent calls"];
-  const base: AarWrite = {
-    aar_id: aarId,
-    run_id: runId,
-    goal_id: "goal_A",
-    review_reason: "failed",
-    what_happened: "",
-    root_cause: "tool_error: a tool call failed",
-    failure_category: "tool_error",
-    root_cause_detail: "a tool call failed",
-    what_worked: [],
-    what_failed: ["tool_error: a tool or command the agent called failed"],
-    lesson_candidates: ["initiative / send_message: pin the version of the CLI the agent calls"],
-    recommended_changes: recommended,
-    intended: 'initiative "Ship the menu" (goal_A), to meet: orders at target; plan: draft, verify, then send',
-    actual: `run ${runId} (attempt 1) failed in 12.5 s, verifier failed, actions send_message, failure category tool_error`,
-    difference: "tool_error: a tool or command the agent called failed",
-    sustain: [],
-    improve: recommended,
-    impact: "no key-result movement during the run; business outcome unknown",
-    detection: "detected by the verifier",
-    narrative_source: "template",
-    created_at: AT,
-    ...overrides,
-  };
-  if (overrides.what_happened === undefined) base.what_happened = `Intended: ${base.intended}. Happened: ${base.actual}. ${base.impact}.`;
-  return base;
-}
+const GOAL_A = { goal_id: "goal_A", title: "Ship the menu", intent: 'initiative "Ship the menu" (goal_A), to meet: orders at target' };
+const GOAL_B = { goal_id: "goal_B", title: "Grow orders", intent: 'initiative "Grow orders" (goal_B), with no success metrics stated' };
 
-const stored = (write: AarWrite) => ({ ...write, promoted: false });
+function write(runId: string, over: Partial<ReviewWrite> = {}): ReviewWrite {
+  return { run_id: runId, review_reason: "failed", prior_failures: 0, goal: GOAL_A, own_candidates: [], created_at: AT, ...over };
+}
 
 function raw<T>(path: string, read: (db: Database.Database) => T): T {
   const db = new Database(path, { readonly: true });
@@ -93,54 +88,90 @@ async function withStore<T>(path: string, work: (store: GoalOpsStore) => Promise
   }
 }
 
+const tool = FAILURE_TAXONOMY.tool_error;
+
 describe("after-action review storage", () => {
-  it("gives back every review as it went in, by aar_ id, by run id, per goal and newest first", async () => {
+  it("writes every text of a review from its run, its goal as reviewed and the taxonomy", async () => {
     const path = dbPath();
     openDatabase(path).close();
-    seedRuns(path, { grun_1: { goal: "goal_A" }, grun_2: { goal: "goal_A" }, grun_3: { goal: "goal_B" }, grun_4: { goal: "goal_A" } });
-    const reviews = [
-      review("aar_1", "grun_1"),
-      // a summarizer's narrative, non-ASCII text, no root cause, lists that differ
-      review("aar_2", "grun_2", {
-        what_happened: "Der Lauf scheiterte: der Empfänger war mehrdeutig — 2 Kontakte «Zoë» 👥.",
-        narrative_source: "summarizer",
-        intended: "送信前に受信者を確認する",
-        root_cause: null,
-        failure_category: null,
-        root_cause_detail: null,
-        what_worked: ["read_ledger", "crm.read (in part)"],
-        improve: ["ask which contact is meant"],
-        sustain: ["the verified part of the work"],
-        review_reason: "partial",
-      }),
-      review("aar_3", "grun_3", { goal_id: "goal_B", created_at: "2026-03-03T10:00:00.000Z", review_reason: "notable_success", lesson_candidates: [] }),
-      // same texts as the first: stored once
-      review("aar_4", "grun_4", { created_at: "2026-03-01T10:00:00.000Z" }),
-    ];
+    seedRuns(path, {
+      grun_01F: { goal: "goal_A", category: "tool_error", verifier: "failed", actions: ["send_message", "crm.update"], plan: "draft, verify, then send", duration: 12.5, notes: "  the CLI changed its flags  ", before: { kr_a: 80, kr_b: 0.1 }, after: { kr_a: 84.25, kr_b: 0.1, kr_c: 3 }, lessons: ["pin the CLI"] },
+      grun_02P: { goal: "goal_A", outcome: "partial", actions: ["read_ledger", "crm.read"], verifier: "passed", duration: 600, business: "degraded" },
+      grun_03S: { goal: "goal_B", outcome: "succeeded", actions: [], plan: "send with a retry", verifier: "passed", at: "2026-03-03T10:00:00.000Z" },
+    });
     await withStore(path, async (store) => {
-      expect(await store.insertAars(reviews)).toBe(4);
-      for (const write of reviews) {
-        expect(await store.getAar(write.aar_id)).toEqual(stored(write));
-        expect(await store.getAar(write.run_id)).toEqual(stored(write));
-      }
+      const own = [`initiative / send_message: ${tool.recommendation}`];
+      expect(await store.insertReviews([
+        write("grun_01F", { own_candidates: own }),
+        write("grun_02P", { review_reason: "partial" }),
+        write("grun_03S", { review_reason: "notable_success", prior_failures: 3, goal: GOAL_B, own_candidates: ["initiative / any action: what worked after 3 failures: send with a retry"], created_at: "2026-03-03T10:00:00.000Z" }),
+      ])).toBe(3);
+      const failed = await store.getAar("grun_01F");
+      const intended = `${GOAL_A.intent}, plan: draft, verify, then send`;
+      const actual = "run grun_01F (attempt 1) failed in 12.5 s, verifier failed, actions send_message -> crm.update, failure category tool_error";
+      const impact = "key results moved: kr_a 80 -> 84.25 (+4.25), kr_c none -> 3; business outcome unknown";
+      expect(failed).toEqual({
+        aar_id: "aar_01F",
+        run_id: "grun_01F",
+        goal_id: "goal_A",
+        review_reason: "failed",
+        what_happened: `Intended: ${intended}. Happened: ${actual}. ${impact}.`,
+        root_cause: "tool_error: the CLI changed its flags",
+        failure_category: "tool_error",
+        root_cause_detail: "the CLI changed its flags",
+        what_worked: [],
+        what_failed: [`tool_error: ${tool.meaning}`],
+        lesson_candidates: ["pin the CLI", ...own],
+        recommended_changes: [tool.recommendation],
+        intended,
+        actual,
+        difference: `tool_error: ${tool.meaning}; the verifier rejected the result. The agent noted: the CLI changed its flags`,
+        sustain: [],
+        improve: [tool.recommendation],
+        impact,
+        detection: "detected by the verifier",
+        narrative_source: "template",
+        promoted: false,
+        created_at: AT,
+      } satisfies AfterActionReviewRecord);
+      const partial = await store.getAar("aar_02P");
+      expect(partial).toMatchObject({
+        root_cause: null,
+        root_cause_detail: null,
+        actual: "run grun_02P (attempt 1) partial in 10 min, verifier passed, actions read_ledger -> crm.read",
+        difference: "the run partial without a failure category; classify it to learn from it",
+        what_worked: ["read_ledger (in part)", "crm.read (in part)"],
+        what_failed: ["the run partial"],
+        sustain: ["the verified part of the work"],
+        recommended_changes: ["record a failure_category when a run fails, so reviews can name the cause"],
+        impact: "no key-result movement during the run; business outcome degraded",
+        detection: "reported by the agent although the verifier passed",
+        lesson_candidates: [],
+      });
+      expect(await store.getAar("grun_03S")).toMatchObject({
+        intended: `${GOAL_B.intent}, plan: send with a retry`,
+        actual: "run grun_03S (attempt 1) succeeded, verifier passed, no actions recorded",
+        difference: "none this time: it succeeded after 3 failed or partial runs of this goal",
+        what_worked: ["the run as planned"],
+        what_failed: [],
+        sustain: ["no actions recorded (plan: send with a retry)"],
+        recommended_changes: ['reuse this run\'s approach for "Grow orders" (plan: send with a retry)'],
+        detection: "success confirmed by the verifier",
+        lesson_candidates: ["initiative / any action: what worked after 3 failures: send with a retry"],
+      });
       expect(await store.getAar("aar_missing")).toBeUndefined();
-      expect(await store.listAars({ goalId: "goal_A", limit: 10 })).toEqual([reviews[1], reviews[0], reviews[3]].map((r) => stored(r as AarWrite)));
-      expect(await store.listAars({ goalId: "goal_A", limit: 1 })).toEqual([stored(reviews[1] as AarWrite)]);
-      expect(await store.listAars({ goalId: "goal_B", limit: 10 })).toEqual([stored(reviews[2] as AarWrite)]);
+      expect((await store.listAars({ limit: 10 })).map((r) => r.aar_id)).toEqual(["aar_03S", "aar_02P", "aar_01F"]);
+      expect((await store.listAars({ goalId: "goal_A", limit: 1 })).map((r) => r.aar_id)).toEqual(["aar_02P"]);
       expect(await store.listAars({ goalId: "goal_C", limit: 10 })).toEqual([]);
-      expect((await store.listAars({ limit: 3 })).map((r) => r.aar_id)).toEqual(["aar_3", "aar_2", "aar_1"]);
-      // insertAar alone, as `goalops aar create` stores one
-      seedRuns(path, { grun_5: { goal: "goal_B" } });
-      const single = review("aar_5", "grun_5", { goal_id: "goal_B", root_cause_detail: "ünïcödé detail" });
-      expect(await store.insertAar(single)).toEqual({ aar: stored(single), existing: false });
+      // A review keeps the goal as it was reviewed; a later version of the goal is another row.
+      expect(await store.insertReviews([write("grun_02P", { goal: { ...GOAL_A, title: "renamed", intent: "renamed" } })])).toBe(0);
+      expect((await store.getAar("grun_02P"))?.intended).toBe(`${GOAL_A.intent}, no plan recorded`);
     });
     raw(path, (db) => {
-      // Only the summarizer's narrative is kept; the template's is composed by the view.
-      expect(db.prepare("SELECT aar_id, what_happened IS NOT NULL AS kept FROM aar_records ORDER BY aar_id").raw().all()).toEqual([["aar_1", 0], ["aar_2", 1], ["aar_3", 0], ["aar_4", 0], ["aar_5", 0]]);
-      expect(db.prepare("SELECT COUNT(*) FROM aar_texts WHERE text = ?").pluck().get(reviews[0]?.intended)).toBe(1);
-      const ids = db.prepare("SELECT recommended_changes_id = improve_id FROM aar_records WHERE aar_id = 'aar_1'").pluck().get();
-      expect(ids).toBe(1);
+      expect(db.prepare("SELECT title FROM aar_goals ORDER BY goal_text_id").pluck().all()).toEqual(["Ship the menu", "Grow orders", "renamed"]);
       expect(db.prepare("SELECT COUNT(*) FROM aar_texts").pluck().get()).toBe(db.prepare("SELECT COUNT(DISTINCT text) FROM aar_texts").pluck().get());
+      // the review's id is its run's: not stored
+      expect(db.prepare("SELECT COUNT(*) FROM aar_reviews WHERE aar_id IS NOT NULL").pluck().get()).toBe(0);
     });
   });
 
@@ -148,78 +179,84 @@ describe("after-action review storage", () => {
     const path = dbPath();
     openDatabase(path).close();
     seedRuns(path, { grun_1: { goal: "goal_A" }, grun_2: { goal: "goal_A" } });
-    const first = review("aar_1", "grun_1");
     await withStore(path, async (store) => {
-      expect(await store.insertAars([first])).toBe(1);
-      expect(await store.insertAars([review("aar_9", "grun_1", { difference: "another difference" })])).toBe(0);
-      expect(await store.insertAar(review("aar_8", "grun_1"))).toEqual({ aar: stored(first), existing: true });
-      // the same aar_ id for another run is ignored as well
-      expect(await store.insertAars([review("aar_1", "grun_2"), review("aar_2", "grun_2"), review("aar_3", "grun_2")])).toBe(1);
-      expect(await store.getAar("grun_1")).toEqual(stored(first));
-      expect((await store.getAar("grun_2"))?.aar_id).toBe("aar_2");
+      expect(await store.insertReviews([write("grun_1")])).toBe(1);
+      expect(await store.insertReviews([write("grun_1", { review_reason: "manual", own_candidates: ["another"] })])).toBe(0);
+      expect(await store.insertReviews([write("grun_2"), write("grun_2", { review_reason: "manual" })])).toBe(1);
+      expect((await store.getAar("grun_1"))?.review_reason).toBe("failed");
+      expect((await store.getAar("grun_2"))?.review_reason).toBe("failed");
     });
     expect(raw(path, (db) => db.prepare("SELECT COUNT(*) FROM after_action_reviews").pluck().get())).toBe(2);
   });
 
-  it("reads reviews' lesson candidates for the lesson pass, and does not review a run twice", async () => {
+  it("writes a window's failure reviews in one statement, matched by goal, actions and category", async () => {
     const path = dbPath();
     openDatabase(path).close();
-    seedRuns(path, { grun_1: { goal: "goal_A" }, grun_2: { goal: "goal_A", lessons: ["agent's own"] }, grun_3: { goal: "goal_A" } });
+    const day = (d: number) => `2026-03-0${d}T10:00:00.000Z`;
+    seedRuns(path, {
+      grun_0: { goal: "goal_A", at: day(1), category: "tool_error", actions: ["a"] }, // before the window
+      grun_1: { goal: "goal_A", at: day(2), category: "tool_error", actions: ["a"] },
+      grun_2: { goal: "goal_A", at: day(3), outcome: "partial", category: "tool_error", actions: ["a"] },
+      grun_3: { goal: "goal_A", at: day(3), category: "tool_error", actions: ["a", "b"] }, // no key given for its actions
+      grun_4: { goal: "goal_B", at: day(4) }, // no category
+      grun_5: { goal: "goal_B", at: day(4), outcome: "succeeded" },
+      grun_6: { goal: "goal_A", at: day(4), category: "tool_error", actions: ["a"] }, // reviewed already
+    });
     await withStore(path, async (store) => {
-      await store.insertAars([review("aar_1", "grun_1", { lesson_candidates: ["from the review"] }), review("aar_3", "grun_3", { lesson_candidates: [] })]);
-      const window = { since: "2026-03-01T00:00:00.000Z", until: "2026-03-03T00:00:00.000Z" };
-      const reviews = await store.windowReviews(window);
-      expect(reviews.map((r) => [r.runId, r.candidates]).sort()).toEqual([["grun_1", '["from the review"]'], ["grun_3", null]]);
-      // The ledger pass: the agent's and the review's candidates, and only the unreviewed run due a review.
-      const pass = await scanLedger(store, { from: BEGINNING, ...window, collect: "due" });
-      expect(pass.candidates().map((c) => [c.source.runId, c.source.texts.map((t) => `${t.from}: ${t.text}`)])).toEqual([
-        ["grun_1", ["review: from the review"]],
-        ["grun_2", ["agent: agent's own"]],
+      await store.insertReviews([write("grun_6", { review_reason: "manual" })]);
+      const keys = [
+        { goal: GOAL_A, actions: '["a"]', failure_category: "tool_error", own_candidates: ["initiative / a: retry"] },
+        { goal: GOAL_B, actions: "[]", failure_category: null, own_candidates: [] },
+      ];
+      expect(await store.insertFailureReviews({ since: day(2), until: day(5) }, keys, "2026-03-09T00:00:00.000Z")).toBe(3);
+      const made = (await store.listAars({ limit: 10 })).filter((r) => r.created_at === "2026-03-09T00:00:00.000Z");
+      expect(made.map((r) => [r.run_id, r.review_reason, r.lesson_candidates]).sort()).toEqual([
+        ["grun_1", "failed", ["initiative / a: retry"]],
+        ["grun_2", "partial", ["initiative / a: retry"]],
+        ["grun_4", "failed", []],
       ]);
-      expect(pass.due().map((d) => d.runId)).toEqual(["grun_2"]);
+      expect(await store.templateReviewsAt("2026-03-09T00:00:00.000Z")).toEqual(["grun_1", "grun_2", "grun_4"]);
+      expect((await store.getAar("grun_6"))?.review_reason).toBe("manual");
+      expect(await store.insertFailureReviews({ since: day(2), until: day(5) }, keys, "2026-03-10T00:00:00.000Z")).toBe(0);
     });
   });
 
-  it("forgets text ids learned in a rolled-back dry run, even once another connection reuses them", async () => {
+  it("keeps a summarizer's texts in place of the template's, the others as written", async () => {
     const path = dbPath();
     openDatabase(path).close();
-    seedRuns(path, { grun_1: { goal: "goal_A" }, grun_2: { goal: "goal_A" } });
-    const texts = { intended: "a goal only the dry run saw", difference: "a difference only the dry run saw", lesson_candidates: ["a lesson only the dry run saw"] };
+    seedRuns(path, { grun_1: { goal: "goal_A", category: "tool_error" } });
+    await withStore(path, async (store) => {
+      await store.insertReviews([write("grun_1")]);
+      const drafted = (await store.getAar("grun_1")) as AfterActionReviewRecord;
+      const summarized = await store.setReviewNarrative("grun_1", { what_happened: "Der Lauf scheiterte — «Zoë» 👥.", improve: ["ask which contact is meant"] }, "summarizer");
+      expect(summarized).toEqual({ ...drafted, what_happened: "Der Lauf scheiterte — «Zoë» 👥.", improve: ["ask which contact is meant"], narrative_source: "summarizer" });
+      expect(await store.templateReviewsAt(AT)).toEqual([]);
+    });
+  });
+
+  it("writes nothing in a dry run", async () => {
+    const path = dbPath();
+    openDatabase(path).close();
+    seedRuns(path, { grun_1: { goal: "goal_A" } });
     await withStore(path, async (store) => {
       await store.scratch(async () => {
-        expect(await store.insertAars([review("aar_1", "grun_1", texts)])).toBe(1);
-        expect((await store.getAar("grun_1"))?.intended).toBe(texts.intended);
+        expect(await store.insertReviews([write("grun_1", { goal: { ...GOAL_A, title: "only the dry run saw" }, own_candidates: ["only the dry run saw"] })])).toBe(1);
+        expect((await store.getAar("grun_1"))?.lesson_candidates).toEqual(["only the dry run saw"]);
       });
       expect(await store.getAar("grun_1")).toBeUndefined();
-      // Another process takes the ids the dry run had used, for other strings.
-      const other = new Database(path);
-      other.exec("INSERT INTO aar_texts (text) VALUES ('other 1'), ('other 2'), ('other 3'), ('other 4'), ('other 5'), ('other 6'), ('other 7'), ('other 8'), ('other 9'), ('other 10')");
-      other.close();
-      const real = review("aar_2", "grun_2", texts);
-      expect(await store.insertAars([real])).toBe(1);
-      expect(await store.getAar("grun_2")).toEqual(stored(real));
+      expect(await store.insertReviews([write("grun_1")])).toBe(1);
+      expect((await store.getAar("grun_1"))?.intended).toBe(`${GOAL_A.intent}, no plan recorded`);
     });
+    raw(path, (db) => expect(db.prepare("SELECT COUNT(*) FROM aar_goals").pluck().get()).toBe(1));
   });
 
-  it("forgets text ids of a write that failed and rolled back, alone or in a group commit", async () => {
-    for (const groupCommit of [false, true]) {
-      const path = dbPath();
-      openDatabase(path).close();
-      seedRuns(path, { grun_1: { goal: "goal_A" } });
-      const texts = { intended: "intended, first seen in a failed write", impact: "an impact first seen in a failed write" };
-      await withStore(
-        path,
-        async (store) => {
-          // The second review's run does not exist: the whole write fails and is rolled back.
-          await expect(store.insertAars([review("aar_1", "grun_1", texts), review("aar_2", "grun_missing", texts)])).rejects.toThrow(/FOREIGN KEY/);
-          expect(await store.getAar("grun_1")).toBeUndefined();
-          expect(raw(path, (db) => db.prepare("SELECT COUNT(*) FROM aar_texts").pluck().get())).toBe(0);
-          const real = review("aar_3", "grun_1", texts);
-          expect(await store.insertAars([real])).toBe(1);
-          expect(await store.getAar("grun_1")).toEqual(stored(real));
-        },
-        { groupCommit },
-      );
+  it("holds the database's failure taxonomy to the code's (a change of texts needs a migration)", () => {
+    const db = openDatabase(dbPath());
+    try {
+      const rows = db.prepare("SELECT category, meaning, root_cause AS rootCause, recommendation FROM failure_taxonomy").all() as { category: string }[];
+      expect(Object.fromEntries(rows.map(({ category, ...info }) => [category, info]))).toEqual(FAILURE_TAXONOMY);
+    } finally {
+      db.close();
     }
   });
 
@@ -238,45 +275,58 @@ describe("after-action review storage", () => {
     const insert = legacy.prepare(`INSERT INTO after_action_reviews (aar_id, run_id, goal_id, review_reason, what_happened, root_cause, failure_category,
         root_cause_detail, what_worked, what_failed, lesson_candidates, recommended_changes, intended, actual, difference, sustain, improve, impact,
         detection, narrative_source, promoted, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const put = (r: AarWrite, promoted = 0) =>
-      insert.run(r.aar_id, r.run_id, r.goal_id, r.review_reason, r.what_happened, r.root_cause, r.failure_category, r.root_cause_detail, JSON.stringify(r.what_worked),
+    const recommended = ["pin the version of the CLI the agent calls"];
+    const put = (aarId: string, runId: string, over: Partial<AfterActionReviewRecord> = {}, promoted = 0) => {
+      const r = {
+        goal_id: "goal_A", review_reason: "failed", root_cause: "tool_error: a tool call failed", failure_category: "tool_error", root_cause_detail: "a tool call failed",
+        what_worked: [], what_failed: ["tool_error: a tool failed"], lesson_candidates: ["initiative / send_message: pin the CLI"], recommended_changes: recommended,
+        intended: 'initiative "Ship the menu" (goal_A), no plan recorded', actual: `run ${runId} (attempt 1) failed`, difference: "tool_error: a tool failed", sustain: [], improve: recommended,
+        impact: "no key-result movement during the run; business outcome unknown", detection: "detected by the verifier", narrative_source: "template", created_at: AT, ...over,
+      };
+      const whatHappened = over.what_happened ?? `Intended: ${r.intended}. Happened: ${r.actual}. ${r.impact}.`;
+      insert.run(aarId, runId, r.goal_id, r.review_reason, whatHappened, r.root_cause, r.failure_category, r.root_cause_detail, JSON.stringify(r.what_worked),
         JSON.stringify(r.what_failed), JSON.stringify(r.lesson_candidates), JSON.stringify(r.recommended_changes), r.intended, r.actual, r.difference,
         JSON.stringify(r.sustain), JSON.stringify(r.improve), r.impact, r.detection, r.narrative_source, promoted, r.created_at);
-    put(review("aar_1", "grun_1"));
-    put(review("aar_2", "grun_2", { what_happened: "A summarizer's own account — «différent» ✓", narrative_source: "summarizer", root_cause: null, root_cause_detail: null, failure_category: null }), 1);
-    put(review("aar_3", "grun_3", { goal_id: "goal_B", intended: "目標: 注文を増やす", impact: "key results moved: orders 3 -> 5 (+2); business outcome improved", improve: ["ändern"] }));
-    put(review("aar_4", "grun_4", { goal_id: "goal_B" }));
+    };
+    put("aar_1", "grun_1");
+    put("aar_2", "grun_2", { what_happened: "A summarizer's own account — «différent» ✓", narrative_source: "summarizer", root_cause: null, root_cause_detail: null, failure_category: null }, 1);
+    put("aar_3", "grun_3", { goal_id: "goal_B", intended: "目標: 注文を増やす", impact: "key results moved: orders 3 -> 5 (+2); business outcome improved", improve: ["ändern"] });
+    put("aar_4", "grun_4", { goal_id: "goal_B" });
     // made before migration 6: the defaults of its columns, and a narrative of its own
     legacy.prepare("INSERT INTO after_action_reviews (aar_id, run_id, goal_id, what_happened, created_at) VALUES ('aar_5', 'grun_5', 'goal_A', 'an early review', ?)").run(AT);
     // a template narrative of empty parts is still the template's
-    put(review("aar_6", "grun_6", { intended: "", actual: "", impact: "" }));
+    put("aar_6", "grun_6", { intended: "", actual: "", impact: "" });
     const columns = legacy.prepare("PRAGMA table_info(after_action_reviews)").all().map((c) => [(c as { name: string }).name, (c as { type: string }).type]);
-    const before = legacy.prepare("SELECT * FROM after_action_reviews ORDER BY aar_id").all();
+    const before = legacy.prepare("SELECT * FROM after_action_reviews ORDER BY aar_id").all() as Record<string, unknown>[];
     legacy.close();
 
     const db = openDatabase(path);
     try {
-      expect(db.pragma("user_version", { simple: true })).toBe(9);
-      const after = db.prepare("SELECT * FROM after_action_reviews ORDER BY aar_id").all();
-      expect(after).toEqual(before);
-      expect(after.map((r) => Object.keys(r as object))).toEqual(before.map((r) => Object.keys(r as object)));
-      expect(db.prepare("PRAGMA table_info(after_action_reviews)").all().map((c) => [(c as { name: string }).name, (c as { type: string }).type])).toEqual(columns);
-      expect(db.prepare("SELECT aar_id FROM aar_records WHERE what_happened IS NOT NULL ORDER BY aar_id").pluck().all()).toEqual(["aar_2", "aar_5"]);
-      expect(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'after_action_reviews%' ORDER BY name").raw().all()).toEqual([["after_action_reviews"]]);
+      expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS[MIGRATIONS.length - 1]?.version);
+      const after = db.prepare("SELECT * FROM after_action_reviews ORDER BY aar_id").all() as Record<string, unknown>[];
+      // The run's failure category is the review's now (the same, as goalops wrote them).
+      expect(after).toEqual(before.map((r) => ({ ...r, failure_category: null })));
+      expect(after.map((r) => Object.keys(r))).toEqual(before.map((r) => Object.keys(r)));
+      expect(db.prepare("PRAGMA table_info(after_action_reviews)").all().map((c) => [(c as { name: string }).name])).toEqual(columns.map(([name]) => [name]));
       expect(db.prepare("SELECT type FROM sqlite_master WHERE name = 'after_action_reviews'").pluck().get()).toBe("view");
+      // found by the ids they had
+      expect(db.prepare("SELECT run_id FROM aar_reviews WHERE aar_id = 'aar_3'").pluck().get()).toBe("grun_3");
       expect(db.prepare("PRAGMA foreign_key_check").all()).toEqual([]);
     } finally {
       db.close();
     }
+    return withStore(path, async (store) => {
+      expect((await store.getAar("aar_2"))?.what_happened).toBe("A summarizer's own account — «différent» ✓");
+      expect((await store.getAar("grun_2"))?.aar_id).toBe("aar_2");
+    });
   });
 
-  it("finds a review by aar_ id or run id through the base table's keys, not by scanning", () => {
+  it("finds a review by its run through the table's key, not by scanning", () => {
     const db = openDatabase(dbPath());
     try {
-      const plan = (sql: string, ...args: string[]) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).filter((d) => /\br\b/.test(d));
-      expect(plan("SELECT * FROM after_action_reviews WHERE aar_id = ?", "x")).toEqual(["SEARCH r USING PRIMARY KEY (aar_id=?)"]);
-      expect(plan("SELECT * FROM after_action_reviews WHERE run_id = ?", "x")).toEqual([expect.stringMatching(/^SEARCH r USING INDEX sqlite_autoindex_aar_records_\d \(run_id=\?\)$/)]);
-      expect(plan("SELECT * FROM after_action_reviews WHERE aar_id = ? OR run_id = ?", "x", "x").every((d) => d.startsWith("SEARCH"))).toBe(true);
+      const plan = (sql: string, ...args: string[]) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).filter((d) => /\bv\b/.test(d));
+      expect(plan("SELECT * FROM after_action_reviews WHERE run_id = ?", "x")).toEqual(["SEARCH v USING PRIMARY KEY (run_id=?)"]);
+      expect(plan("SELECT run_id FROM aar_reviews v WHERE aar_id = ?", "x")).toEqual([expect.stringMatching(/^SEARCH v USING (COVERING )?INDEX aar_reviews_own_id \(aar_id=\?\)$/)]);
     } finally {
       db.close();
     }

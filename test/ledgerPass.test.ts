@@ -25,7 +25,7 @@ function facts(r: RunSpec): RunFacts {
     r.id, r.goal ?? "g1", r.at, r.outcome, r.verifier ?? null, r.business ?? "unknown", r.category ?? null,
     JSON.stringify(r.actions ?? []), JSON.stringify(r.lessons ?? []), JSON.stringify(r.rules ?? []), candidates,
     candidates === null ? null : '{"kr":1}', candidates === null ? null : '{"kr":2}',
-    ...(r.outcome === "succeeded" ? ([null, null, null, null] as const) : ([1, "the plan", null, 12.5] as const)),
+    r.outcome === "succeeded" ? "the plan" : null,
   ];
 }
 
@@ -116,24 +116,33 @@ describe("the ledger pass", () => {
       ],
       { reviewed: new Map([["a5", { candidates: null, metricsBefore: null, metricsAfter: null }]]) },
     );
-    expect(p.due().map((d) => [d.runId, d.reason, d.priorFailures])).toEqual([
-      ["a2", "partial", 1],
-      ["a3", "notable_success", 2],
-      ["a4", "failed", 0],
-      ["a6", "notable_success", 2],
+    // Failed and partial runs by goal, actions and category (their reviews are written by one statement).
+    expect(p.failuresDue().map((d) => [d.goalId, d.actions, d.failureCategory, d.runs])).toEqual([["g1", "[]", null, 2]]);
+    expect(p.dueReasons()).toEqual({ failed: 1, partial: 1, notable_success: 2 });
+    // Notable successes one by one, in start order, with the streak before them and their own candidate.
+    expect(p.notableSuccessesDue().map((d) => [d.runId, d.priorFailures, d.ownCandidates])).toEqual([
+      ["a3", 2, ["initiative / any action: what worked after 2 failures: the plan"]],
+      ["a6", 2, ["initiative / any action: what worked after 2 failures: the plan"]],
     ]);
-    // A failed or partial run's review fields come with it; a notable success is read by id.
-    expect(p.due().map((d) => d.run === undefined ? null : [d.run.run_id, d.run.attempt, d.run.plan_summary, d.run.duration_seconds])).toEqual([
-      ["a2", 1, "the plan", 12.5],
-      null,
-      ["a4", 1, "the plan", 12.5],
-      null,
-    ]);
-    const seqs = p.due().map((d) => d.seq);
-    expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
   });
 
-  it("collects the window's runs that proposed lessons, agents' notes before their existing review's, in start order", () => {
+  it("gives a due failure's review's own lesson candidates to the grouping, shared by the runs of its key", () => {
+    const p = pass([
+      { id: "f1", at: day(21), outcome: "failed", category: "tool_error", actions: ["call_api"] },
+      { id: "f2", at: day(21, 1), outcome: "failed", category: "tool_error", actions: ["call_api", "write"] },
+      { id: "f3", at: day(21, 2), outcome: "failed", category: "tool_error", actions: ["call_api"], candidates: ["pin the CLI"] },
+      { id: "f4", at: day(21, 3), outcome: "partial" }, // no category: the review proposes nothing of its own
+    ]);
+    const sources = p.candidates().map((c) => c.source);
+    expect(sources.map((s) => s.runId)).toEqual(["f1", "f2", "f3"]);
+    const own = "initiative / call_api: validate tool arguments before the call and retry transient tool errors with backoff";
+    expect(sources[0]?.texts).toEqual([{ text: own, from: "review" }]);
+    expect(sources[1]?.texts).toBe(sources[0]?.texts); // one list for the goal type, first action and category
+    expect(sources[2]?.texts).toEqual([{ text: "pin the CLI", from: "agent" }, { text: "pin the CLI", from: "review" }, { text: own, from: "review" }]);
+    expect(p.failuresDue().map((d) => [d.actions, d.runs])).toEqual([['["call_api"]', 2], ['["call_api","write"]', 1], ["[]", 1]]);
+  });
+
+  it("collects the window's runs that proposed lessons, agents' notes before their existing review's, and a due review's, in start order", () => {
     const p = pass(
       [
         { id: "r0", at: day(19), outcome: "failed", candidates: ["old"] }, // before the window
@@ -150,9 +159,12 @@ describe("the ledger pass", () => {
     );
     expect(p.candidates().map((c) => [c.source.runId, c.source.actionType, c.source.failureCategory, c.source.texts, c.source.metricsAfter])).toEqual([
       ["r1", "query", "execution_timeout", [{ text: "split the query", from: "agent" }, { text: "from the review", from: "review" }], { kr: 2 }],
+      // r2 is due a review now (a notable success): what worked is its review's candidate
+      ["r2", "*", null, [{ text: "initiative / any action: what worked after 2 failures: the plan", from: "review" }], null],
       ["r3", "*", null, [{ text: "retry later", from: "review" }], { kr: 1 }],
     ]);
     // Runs with a review are not due another; r2 is the first success after two failures.
-    expect(p.due().map((d) => d.runId)).toEqual(["r2"]);
+    expect(p.notableSuccessesDue().map((d) => d.runId)).toEqual(["r2"]);
+    expect(p.failuresDue()).toEqual([]);
   });
 });

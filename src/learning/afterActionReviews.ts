@@ -3,11 +3,10 @@
  * failed or partial run and for a notable success, or on request for any finished run.
  */
 import { InvalidInputError } from "../errors.js";
-import { newPrefixedId } from "../ids.js";
 import type { ResolvedConfig } from "../spec/config.js";
-import type { AarWrite, AfterActionReviewRecord, GoalOpsStore, GoalRecord, ReviewedRun, ReviewReason } from "../store/types.js";
-import { DraftTexts, draftReview } from "./afterActionReview.js";
-import type { CandidateRun, DueReview, LedgerPass } from "./ledgerPass.js";
+import type { AfterActionReviewRecord, FailureReviewKey, GoalOpsStore, GoalRecord, ReviewedGoal, ReviewReason } from "../store/types.js";
+import { ownLessonCandidates, reviewedGoal } from "./afterActionReview.js";
+import type { CandidateRun, LedgerPass } from "./ledgerPass.js";
 import { BEGINNING, scanLedger } from "./ledgerScan.js";
 import { summarize } from "./summarizer.js";
 
@@ -20,8 +19,10 @@ export interface CreatedReview {
 }
 
 export interface ReviewHooks {
+  /** The runs that proposed lessons found in the last chunk, a due run's review's own candidates among them, in start order. */
   onBatch?: (candidates: CandidateRun[]) => void;
-  onReview?: (entry: DueReview, review: AarWrite, run: ReviewedRun, goal: GoalRecord) => void;
+  /** The scan started over: forget the candidates given so far. */
+  onRestart?: () => void;
 }
 
 /** What a due-review pass made. */
@@ -31,14 +32,6 @@ export interface DueReviews {
   /** Reviews whose summarizer failed (their drafted narrative was kept). */
   summarizerErrors: number;
 }
-
-/**
- * Runs reviewed per read and per transaction. Small, so that a chunk's runs and drafts die young:
- * with 2,000 they outlived the young generation, and at a million runs the promoted drafts grew
- * the heap to 600 MB between full collections (live data stayed near 100 MB); with 250 the peak
- * RSS is about 300 MB, and the run faster.
- */
-const REVIEW_CHUNK = 250;
 
 export class AfterActionReviews {
   constructor(
@@ -56,18 +49,20 @@ export class AfterActionReviews {
     if (run.run_state !== "finished") throw new InvalidInputError("aar.run_not_finished", `run ${runId} is ${run.run_state}; a review is made of a finished run`, { field: "run_id" });
     const goal = await this.store.getGoal(run.goal_id);
     if (goal === undefined) throw new InvalidInputError("goal.not_found", `run ${runId}'s goal ${run.goal_id} is not in the database`, { field: "goal_id" });
-    const draft = draftReview({
-      aarId: newPrefixedId("aar_"),
-      run,
-      goal,
-      reason: reason ?? (run.local_outcome === "failed" || run.local_outcome === "partial" ? run.local_outcome : "manual"),
-      priorFailures: await this.store.failureStreakBefore(run.goal_id, run.started_at),
-      at: this.now().toISOString(),
-    });
-    const settings = this.config.spec.learning?.summarizer;
-    const summarized = settings === undefined ? { review: draft } : await summarize(draft, settings, this.config.root);
-    const stored = await this.store.insertAar(summarized.review);
-    return { review: stored.aar, existing: stored.existing, ...(summarized.error !== undefined ? { summarizerError: summarized.error } : {}) };
+    const priorFailures = run.local_outcome === "succeeded" ? await this.store.failureStreakBefore(run.goal_id, run.started_at) : 0;
+    const notable = priorFailures >= 2 ? { priorFailures, plan: run.plan_summary, actions: run.actions_taken } : null;
+    await this.store.insertReviews([
+      {
+        run_id: run.run_id,
+        review_reason: reason ?? (run.local_outcome === "failed" || run.local_outcome === "partial" ? run.local_outcome : "manual"),
+        prior_failures: priorFailures,
+        goal: reviewedGoal(goal),
+        own_candidates: ownLessonCandidates(goal.goal_type, run.actions_taken, run.failure_category ?? null, notable),
+        created_at: this.now().toISOString(),
+      },
+    ]);
+    const { review, summarizerError } = await this.summarized(run.run_id);
+    return { review, existing: false, ...(summarizerError !== undefined ? { summarizerError } : {}) };
   }
 
   /** Reviews every run started in the window that needs one and has none (as `reviewWindow`). */
@@ -79,54 +74,60 @@ export class AfterActionReviews {
   /**
    * Reviews every run started in the window that needs one and has none (failed, partial, notable
    * success), as one pass over the ledger finds them (from its beginning: a notable success may
-   * follow failures from before the window): written a chunk at a time while the scan goes on,
-   * so memory stays bounded however many there are. Returns the pass, for what else it counted.
-   * `hooks.onBatch` sees the runs that proposed lessons found before each chunk of reviews,
-   * `hooks.onReview` each review drafted, with its run and goal: both in start order.
+   * follow failures from before the window). The pass only reads; then the failed and partial
+   * runs' reviews are written by one statement and the notable successes' in the same kind of
+   * transaction. With a summarizer, each review made is then given to it. Returns the pass, for
+   * what else it counted. `hooks.onBatch` sees the runs that proposed lessons, chunk by chunk.
    */
   async reviewWindow(window: { since: Date; until?: Date }, hooks: ReviewHooks = {}): Promise<DueReviews & { pass: LedgerPass }> {
-    const made: DueReviews = { made: 0, byReason: {}, summarizerErrors: 0 };
-    const goals = new Map<string, GoalRecord | undefined>();
-    const texts = new DraftTexts();
     const at = this.now().toISOString();
-    const drain = async (pass: LedgerPass) => {
-      hooks.onBatch?.(pass.takeCandidates());
-      const due = pass.takeDue();
-      for (let start = 0; start < due.length; start += REVIEW_CHUNK) await this.write(due.slice(start, start + REVIEW_CHUNK), { made, goals, texts, at }, hooks.onReview);
+    const since = window.since.toISOString();
+    const until = (window.until ?? this.now()).toISOString();
+    const pass = await scanLedger(this.store, { from: BEGINNING, since, until, collect: "due" }, {
+      ...(hooks.onBatch !== undefined ? { afterChunk: (p: LedgerPass) => hooks.onBatch?.(p.takeCandidates()) } : {}),
+      ...(hooks.onRestart !== undefined ? { onRestart: hooks.onRestart } : {}),
+    });
+    hooks.onBatch?.(pass.takeCandidates());
+
+    const goals = new Map<string, ReviewedGoal | undefined>();
+    const goalOf = async (goalId: string) => {
+      if (!goals.has(goalId)) {
+        const goal: GoalRecord | undefined = await this.store.getGoal(goalId);
+        goals.set(goalId, goal === undefined ? undefined : reviewedGoal(goal));
+      }
+      return goals.get(goalId);
     };
-    const pass = await scanLedger(
-      this.store,
-      { from: BEGINNING, since: window.since.toISOString(), until: (window.until ?? this.now()).toISOString(), collect: "due" },
-      async (p) => {
-        if (p.dueCount >= REVIEW_CHUNK) await drain(p);
-      },
-    );
-    await drain(pass);
-    return { ...made, pass };
+    const keys: FailureReviewKey[] = [];
+    for (const due of pass.failuresDue()) {
+      const goal = await goalOf(due.goalId);
+      if (goal !== undefined) keys.push({ goal, actions: due.actions, failure_category: due.failureCategory, own_candidates: due.ownCandidates });
+    }
+    let made = keys.length === 0 ? 0 : await this.store.insertFailureReviews({ since, until }, keys, at);
+    const notables = [];
+    for (const due of pass.notableSuccessesDue()) {
+      const goal = await goalOf(due.goalId);
+      if (goal !== undefined) notables.push({ run_id: due.runId, review_reason: "notable_success" as const, prior_failures: due.priorFailures, goal, own_candidates: due.ownCandidates, created_at: at });
+    }
+    if (notables.length > 0) made += await this.store.insertReviews(notables);
+
+    // By reason as the pass found them (a run that finished after the scan read is reviewed next time).
+    const byReason: DueReviews["byReason"] = {};
+    for (const [reason, count] of Object.entries(pass.dueReasons())) if (count > 0) byReason[reason as ReviewReason] = count;
+    let summarizerErrors = 0;
+    if (this.config.spec.learning?.summarizer !== undefined) {
+      for (const runId of await this.store.templateReviewsAt(at)) if ((await this.summarized(runId)).summarizerError !== undefined) summarizerErrors++;
+    }
+    return { made, byReason, summarizerErrors, pass };
   }
 
-  /** Drafts and writes one chunk of due reviews (one transaction). */
-  private async write(chunk: readonly DueReview[], pass: { made: DueReviews; goals: Map<string, GoalRecord | undefined>; texts: DraftTexts; at: string }, onReview: ReviewHooks["onReview"]): Promise<void> {
-    const { made, goals, texts, at } = pass;
+  /** A run's review as stored, given to the configured summarizer (if any) and stored with its answer. */
+  private async summarized(runId: string): Promise<{ review: AfterActionReviewRecord; summarizerError?: string }> {
+    const review = (await this.store.getAar(runId)) as AfterActionReviewRecord;
     const settings = this.config.spec.learning?.summarizer;
-    // Failed and partial runs come with their fields from the scan; notable successes are read.
-    const missing = chunk.filter((c) => c.run === undefined).map((c) => c.runId);
-    const read = missing.length === 0 ? new Map<string, ReviewedRun>() : new Map((await this.store.runsToReview(missing)).map((r) => [r.run_id, r]));
-    const drafts: AarWrite[] = [];
-    for (const entry of chunk) {
-      const run = entry.run ?? read.get(entry.runId);
-      if (run === undefined) continue;
-      if (!goals.has(run.goal_id)) goals.set(run.goal_id, await this.store.getGoal(run.goal_id));
-      const goal = goals.get(run.goal_id);
-      if (goal === undefined) continue;
-      const draft = draftReview({ aarId: newPrefixedId("aar_"), run, goal, reason: entry.reason, priorFailures: entry.priorFailures, at }, texts);
-      const summarized = settings === undefined ? { review: draft } : await summarize(draft, settings, this.config.root);
-      if (summarized.error !== undefined) made.summarizerErrors++;
-      drafts.push(summarized.review);
-      made.byReason[entry.reason] = (made.byReason[entry.reason] ?? 0) + 1;
-      onReview?.(entry, summarized.review, run, goal);
-    }
-    made.made += await this.store.insertAars(drafts);
+    if (settings === undefined) return { review };
+    const answer = await summarize(review, settings, this.config.root);
+    if (answer.error !== undefined) return { review, summarizerError: answer.error };
+    return { review: (await this.store.setReviewNarrative(runId, answer.narrative, "summarizer")) ?? review };
   }
 
   async show(id: string): Promise<AfterActionReviewRecord> {

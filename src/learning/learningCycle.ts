@@ -20,8 +20,7 @@ import { openOrUpdatePullRequest, type PullRequestResult } from "../git/githubPu
 import { UsageError } from "../errors.js";
 import { createHash } from "node:crypto";
 import type { AfterActionReviews } from "./afterActionReviews.js";
-import { type CandidateGrouper, type CandidateSource, candidateSource, type LessonCandidateGroup, lessonFingerprint } from "./lessonCandidates.js";
-import type { CandidateRun } from "./ledgerPass.js";
+import { type LessonCandidateGroup, lessonFingerprint } from "./lessonCandidates.js";
 import type { Lessons } from "./lessons.js";
 import { type OutcomeGroup, outcomeReport } from "./outcomeAggregator.js";
 import type { Playbook } from "./playbook.js";
@@ -111,18 +110,21 @@ export class LearningCycle {
     const { reviews, lessons, playbook } = this.parts;
     const window = { since: since.toISOString(), until: now.toISOString() };
 
-    // One pass over the ledger answers every question below, and the reviews it finds due are
-    // written as it goes; the lesson candidates of the window's runs are grouped in start order.
-    const grouper = lessons.grouper();
-    const ordered = new CandidatesInStartOrder(grouper);
+    // One pass over the ledger answers every question below, and finds the reviews due (written
+    // after it); the lesson candidates of the window's runs, theirs among them, are grouped in
+    // start order as the pass finds them.
+    let grouper = lessons.grouper();
     const { pass, ...due } = await reviews.reviewWindow(
       { since, until: now },
       {
-        onBatch: (batch) => ordered.batch(batch),
-        onReview: (entry, review, run, goal) => ordered.review(entry.seq, review.lesson_candidates, () => candidateSource(run, goal.goal_type, [])),
+        onBatch: (batch) => {
+          for (const { source } of batch) grouper.add(source);
+        },
+        onRestart: () => {
+          grouper = lessons.grouper();
+        },
       },
     );
-    ordered.finish();
     const aggregate = outcomeReport(pass, window.since, window.until);
 
     const proposals: ProposedFile[] = [];
@@ -188,46 +190,6 @@ export class LearningCycle {
   private edit(kind: "lesson" | "rule", path: string, id: string, field: string, value: unknown, reason: string): ProposedFile {
     const text = readFileSync(join(this.config.root, path), "utf8");
     return { kind, change: "edit", path, id, text: editField(text, field, value), reason };
-  }
-}
-
-/**
- * Feeds a grouper the window's lesson candidates in start order: those the pass found (agents'
- * notes, existing reviews), a batch at a time, merged with those of the reviews written now. A
- * run with both proposes them as one source (the agent's first), so it counts once.
- */
-class CandidatesInStartOrder {
-  private pending: CandidateRun[] = [];
-  private next = 0;
-
-  constructor(private readonly grouper: CandidateGrouper) {}
-
-  /** The pass's candidates found before the next reviews (all later than any review so far). */
-  batch(candidates: CandidateRun[]): void {
-    this.flushBefore(Number.POSITIVE_INFINITY);
-    this.pending = candidates;
-    this.next = 0;
-  }
-
-  /** A review written now for the run at `seq`, with its candidates; `source` builds the run's source if the pass had none. */
-  review(seq: number, texts: readonly string[], source: () => CandidateSource): void {
-    this.flushBefore(seq);
-    const fromReview = texts.map((text) => ({ text, from: "review" as const }));
-    const found = this.pending[this.next];
-    if (found !== undefined && found.seq === seq) {
-      this.next++;
-      this.grouper.add({ ...found.source, texts: [...found.source.texts, ...fromReview] });
-    } else if (fromReview.length > 0) {
-      this.grouper.add({ ...source(), texts: fromReview });
-    }
-  }
-
-  finish(): void {
-    this.flushBefore(Number.POSITIVE_INFINITY);
-  }
-
-  private flushBefore(seq: number): void {
-    for (let c = this.pending[this.next]; c !== undefined && c.seq < seq; c = this.pending[++this.next]) this.grouper.add(c.source);
   }
 }
 

@@ -11,8 +11,10 @@
  * Runs started before `since` (when the scan starts earlier) feed only the lesson evidence (all
  * time) and the failure streaks that decide a notable success; the rest counts runs in the window.
  */
-import type { LessonEvidenceCounts, LessonEvidenceRow, OutcomeGroupRow, ReviewedRun, ReviewReason, RunFacts } from "../store/types.js";
+import type { LessonEvidenceCounts, LessonEvidenceRow, OutcomeGroupRow, RunFacts } from "../store/types.js";
+import { ownLessonCandidates } from "./afterActionReview.js";
 import type { CandidateSource } from "./lessonCandidates.js";
+import { entry } from "./mapEntry.js";
 import type { SideCounts } from "./ruleEvaluation.js";
 
 export interface LedgerPassSetup {
@@ -24,21 +26,37 @@ export interface LedgerPassSetup {
   lessonCategories: ReadonlyMap<string, string | null>;
   /** Reviews runs of the window already have, by run id (their runs are not due one; their candidates count). */
   reviewed: ReadonlyMap<string, { candidates: string | null; metricsBefore: string | null; metricsAfter: string | null }>;
-  /** Collect the runs due a review, and the runs that proposed lessons (otherwise only count). */
+  /**
+   * Collect the runs due a review (failed and partial runs by key, notable successes one by one)
+   * and the runs that proposed lessons, a due run's review's own candidates among them; or only
+   * the latter; or neither (only count).
+   */
   collect: { due: boolean; candidates: boolean };
   /** Collect the evidence rows (run by run) of this lesson. */
   evidenceFor?: string;
 }
 
-/** A run due a review, in start order; `seq` orders it among the pass's other findings. */
-export interface DueReview {
-  seq: number;
+/**
+ * The window's failed and partial runs due a review with the same goal, actions and failure
+ * category: their reviews share the goal and their own lesson candidates.
+ */
+export interface DueFailures {
+  goalId: string;
+  /** The runs' actions_taken as stored (JSON). */
+  actions: string;
+  failureCategory: string | null;
+  ownCandidates: readonly string[];
+  /** The same as candidate texts, shared by the runs that propose nothing else. */
+  reviewTexts: CandidateSource["texts"];
+  runs: number;
+}
+
+/** A notable success due a review: the first success of its goal after two or more failed or partial runs. */
+export interface DueNotableSuccess {
   runId: string;
-  reason: Exclude<ReviewReason, "manual">;
-  /** Failed or partial runs of its goal right before it (a success after 2 or more is notable). */
+  goalId: string;
   priorFailures: number;
-  /** What its review is drafted from, when the scan carried it (a failed or partial run). */
-  run?: ReviewedRun;
+  ownCandidates: readonly string[];
 }
 
 /** A run of the window that proposed lessons (its agent's, or its existing review's), in start order. */
@@ -67,13 +85,19 @@ interface GoalStreak {
 export class LedgerPass {
   private seq = 0;
   private readonly parsed = new Map<string, unknown>();
-  private readonly groups = new Map<string, OutcomeGroupRow>();
+  private readonly parsedMetrics = new Map<string, Record<string, number | null>>();
+  // Keyed part by part (goal type, action, failure category): the parts are strings met again and
+  // again, whose hash V8 keeps, where a key joined from them would be a new string every run.
+  private readonly groups = new Map<string, Map<string | null, Map<string | null, OutcomeGroupRow>>>();
   private readonly goalTypeGroups = new Map<string, OutcomeGroupRow>();
   private readonly rules = new Map<string, RuleSides>();
   private readonly lessons = new Map<string, LessonEvidenceCounts>();
   private readonly evidenceRows: LessonEvidenceRow[] = [];
   private readonly streaks = new Map<string, GoalStreak>();
-  private readonly dueRuns: DueReview[] = [];
+  private readonly dueFailures = new Map<string, Map<string, Map<string | null, DueFailures>>>();
+  private readonly ownByKind = new Map<string, Map<string | null, Map<string | null, Pick<DueFailures, "ownCandidates" | "reviewTexts">>>>();
+  private readonly dueByReason = { failed: 0, partial: 0, notable_success: 0 };
+  private readonly notables: DueNotableSuccess[] = [];
   private readonly candidateRuns: CandidateRun[] = [];
   private windowRuns = 0;
 
@@ -85,7 +109,7 @@ export class LedgerPass {
   }
 
   private addRun(row: RunFacts): void {
-    const [runId, goalId, startedAt, outcome, verifier, business, category, actionsJson, lessonsJson, rulesJson, candidatesJson, metricsBefore, metricsAfter, attempt] = row;
+    const [runId, goalId, startedAt, outcome, verifier, business, category, actionsJson, lessonsJson, rulesJson, candidatesJson, metricsBefore, metricsAfter, plan] = row;
     const goalType = this.setup.goalTypes.get(goalId);
     if (goalType === undefined) return;
     const seq = this.seq++;
@@ -106,21 +130,22 @@ export class LedgerPass {
       counts.applied++;
       if (verdict === "validated") {
         counts.validated++;
-        // Start order: the last validation seen is the latest.
-        counts.last_validated_at = startedAt;
+        if (counts.last_validated_at === null || startedAt > counts.last_validated_at) counts.last_validated_at = startedAt;
       } else if (verdict === "contradicted") counts.contradicted++;
       if (lessonId === this.setup.evidenceFor) this.evidenceRows.push({ lesson_id: lessonId, run_id: runId, started_at: startedAt, verdict });
     }
 
-    const due = this.setup.collect.due ? this.streakStep(goalId, outcome) : null;
+    const priorFailures = this.setup.collect.due ? this.streakStep(goalId, outcome) : 0;
     if (startedAt < this.setup.since) return;
     this.windowRuns++;
 
     const verified = succeeded && verifier === "passed";
     const actions = actionsJson === "[]" ? NONE : (this.parse(actionsJson) as string[]);
-    this.count(this.goalTypeGroups, goalType, goalType, null, null, outcome, verified, business);
-    if (actions.length === 0) this.count(this.groups, `${goalType}\u0000\u0001\u0000${category ?? "\u0001"}`, goalType, null, category, outcome, verified, business);
-    for (const action of actions) this.count(this.groups, `${goalType}\u0000${action}\u0000${category ?? "\u0001"}`, goalType, action, category, outcome, verified, business);
+    const byType = entry(this.goalTypeGroups, goalType, () => newGroup(goalType, null, null));
+    count(byType, outcome, verified, business);
+    const byAction = entry(this.groups, goalType, () => new Map());
+    if (actions.length === 0) count(group(byAction, goalType, null, category), outcome, verified, business);
+    for (const action of actions) count(group(byAction, goalType, action, category), outcome, verified, business);
 
     const ruleEntries = rulesJson === "[]" ? NONE : (this.parse(rulesJson) as { rule_id: string; in_context?: boolean | number }[]);
     for (const entry of ruleEntries) {
@@ -135,16 +160,33 @@ export class LedgerPass {
     }
 
     const review = this.setup.reviewed.get(runId);
-    if (due !== null && review === undefined) {
-      const entry: DueReview = { seq, runId, ...due };
-      if (attempt !== null) entry.run = reviewedRun(row, actions);
-      this.dueRuns.push(entry);
+    // The review this run gets now, if it is due one: its own lesson candidates.
+    let ownCandidates: readonly string[] | null = null;
+    let sharedTexts: CandidateSource["texts"] | null = null;
+    if (this.setup.collect.due && review === undefined) {
+      if (failed) {
+        const due = this.dueFailure(goalId, goalType, actionsJson, actions, category, outcome as "failed" | "partial");
+        ownCandidates = due.ownCandidates;
+        sharedTexts = due.reviewTexts;
+      } else if (succeeded && priorFailures >= 2) {
+        ownCandidates = ownLessonCandidates(goalType, actions, category, { priorFailures, plan, actions });
+        this.notables.push({ runId, goalId, priorFailures, ownCandidates });
+        this.dueByReason.notable_success++;
+      }
     }
     const reviewCandidates = review?.candidates ?? null;
-    if (this.setup.collect.candidates && (candidatesJson !== null || reviewCandidates !== null)) {
-      const texts: CandidateSource["texts"][number][] = [];
-      if (candidatesJson !== null) for (const text of this.parse(candidatesJson) as string[]) texts.push({ text, from: "agent" });
-      if (reviewCandidates !== null) for (const text of this.parse(reviewCandidates) as string[]) texts.push({ text, from: "review" });
+    if (this.setup.collect.candidates && (candidatesJson !== null || reviewCandidates !== null || (ownCandidates !== null && ownCandidates.length > 0))) {
+      let texts: CandidateSource["texts"];
+      if (candidatesJson === null && reviewCandidates === null && sharedTexts !== null) texts = sharedTexts;
+      else {
+        const list: CandidateSource["texts"][number][] = [];
+        const agents = candidatesJson === null ? NONE : (this.parse(candidatesJson) as string[]);
+        for (const text of agents) list.push({ text, from: "agent" });
+        // A review lists its agent's candidates first, then its own.
+        if (reviewCandidates !== null) for (const text of this.parse(reviewCandidates) as string[]) list.push({ text, from: "review" });
+        if (ownCandidates !== null && (agents.length > 0 || ownCandidates.length > 0)) for (const text of [...agents, ...ownCandidates]) list.push({ text, from: "review" });
+        texts = list;
+      }
       this.candidateRuns.push({
         seq,
         source: {
@@ -153,45 +195,65 @@ export class LedgerPass {
           actionType: actions[0] ?? "*",
           failureCategory: category,
           businessOutcome: business,
-          metricsBefore: parseMetrics(metricsBefore ?? review?.metricsBefore ?? null),
-          metricsAfter: parseMetrics(metricsAfter ?? review?.metricsAfter ?? null),
+          metricsBefore: this.parseMetrics(metricsBefore ?? review?.metricsBefore ?? null),
+          metricsAfter: this.parseMetrics(metricsAfter ?? review?.metricsAfter ?? null),
           texts,
         },
       });
     }
   }
 
-  /** Moves the goal's failure streak past this run; says whether the run is due a review. */
-  private streakStep(goalId: string, outcome: string | null): Omit<DueReview, "seq" | "runId"> | null {
+  /** Counts a failed or partial run due a review under its key; returns the key's entry. */
+  private dueFailure(goalId: string, goalType: string, actionsJson: string, actions: readonly string[], category: string | null, reason: "failed" | "partial"): DueFailures {
+    this.dueByReason[reason]++;
+    const byActions = entry(this.dueFailures, goalId, () => new Map());
+    const byCategory = entry(byActions, actionsJson, () => new Map());
+    let due = byCategory.get(category);
+    if (due === undefined) {
+      due = { goalId, actions: actionsJson, failureCategory: category, ...this.ownCandidatesOf(goalType, actions[0] ?? null, actions, category), runs: 0 };
+      byCategory.set(category, due);
+    }
+    due.runs++;
+    return due;
+  }
+
+  /**
+   * A failure review's own lesson candidates depend on the goal type, first action and category
+   * only: one list (frozen, so the grouper may keep what it made of it) for all their runs.
+   */
+  private ownCandidatesOf(goalType: string, firstAction: string | null, actions: readonly string[], category: string | null): Pick<DueFailures, "ownCandidates" | "reviewTexts"> {
+    const byAction = entry(this.ownByKind, goalType, () => new Map());
+    const byCategory = entry(byAction, firstAction, () => new Map());
+    let own = byCategory.get(category);
+    if (own === undefined) {
+      const ownCandidates = Object.freeze(ownLessonCandidates(goalType, actions, category, null));
+      own = { ownCandidates, reviewTexts: Object.freeze(ownCandidates.map((text) => Object.freeze({ text, from: "review" as const }))) };
+      byCategory.set(category, own);
+    }
+    return own;
+  }
+
+  /** Moves the goal's failure streak past this run; returns the failed or partial runs right before it. */
+  private streakStep(goalId: string, outcome: string | null): number {
     let state = this.streaks.get(goalId);
     if (state === undefined) {
       state = { streak: 0 };
       this.streaks.set(goalId, state);
     }
     const prior = state.streak;
-    if (outcome === "failed" || outcome === "partial") {
-      state.streak++;
-      return { reason: outcome, priorFailures: prior };
-    }
-    state.streak = 0;
-    return outcome === "succeeded" && prior >= 2 ? { reason: "notable_success", priorFailures: prior } : null;
+    state.streak = outcome === "failed" || outcome === "partial" ? prior + 1 : 0;
+    return prior;
   }
 
-  private count(into: Map<string, OutcomeGroupRow>, key: string, goalType: string, action: string | null, category: string | null, outcome: string | null, verified: boolean, business: string): void {
-    let group = into.get(key);
-    if (group === undefined) {
-      group = { goal_type: goalType, action, failure_category: category, runs: 0, succeeded: 0, failed: 0, partial: 0, verified_success: 0, improved: 0, neutral: 0, degraded: 0, unknown: 0 };
-      into.set(key, group);
+  /** Metrics recur too (a goal's key results between changes): parsed once, shared read-only. */
+  private parseMetrics(json: string | null): Record<string, number | null> | null {
+    if (json === null) return null;
+    let value = this.parsedMetrics.get(json);
+    if (value === undefined) {
+      value = JSON.parse(json) as Record<string, number | null>;
+      if (this.parsedMetrics.size < PARSE_CACHE_LIMIT) this.parsedMetrics.set(json, value);
     }
-    group.runs++;
-    if (outcome === "succeeded") group.succeeded++;
-    else if (outcome === "failed") group.failed++;
-    else if (outcome === "partial") group.partial++;
-    if (verified) group.verified_success++;
-    if (business === "improved") group.improved++;
-    else if (business === "neutral") group.neutral++;
-    else if (business === "degraded") group.degraded++;
-    else if (business === "unknown") group.unknown++;
+    return value;
   }
 
   private parse(json: string): unknown {
@@ -210,7 +272,7 @@ export class LedgerPass {
 
   /** The window's outcome groups, largest first (as `report learning` lists them). */
   outcomes(): { byGroup: OutcomeGroupRow[]; byGoalType: OutcomeGroupRow[] } {
-    const byGroup = [...this.groups.values()].sort((a, b) => b.runs - a.runs || compareText(a.goal_type, b.goal_type) || compareText(a.action, b.action) || compareText(a.failure_category, b.failure_category));
+    const byGroup = [...this.groups.values()].flatMap((byAction) => [...byAction.values()].flatMap((byCategory) => [...byCategory.values()])).sort((a, b) => b.runs - a.runs || compareText(a.goal_type, b.goal_type) || compareText(a.action, b.action) || compareText(a.failure_category, b.failure_category));
     const byGoalType = [...this.goalTypeGroups.values()].sort((a, b) => b.runs - a.runs || compareText(a.goal_type, b.goal_type));
     return { byGroup, byGoalType };
   }
@@ -230,19 +292,19 @@ export class LedgerPass {
     return [...this.evidenceRows].reverse();
   }
 
-  /** The window's runs due a review that have none, oldest first, found since the last take. */
-  due(): DueReview[] {
-    return this.dueRuns;
+  /** The window's failed and partial runs due a review (they have none), by key. */
+  failuresDue(): DueFailures[] {
+    return [...this.dueFailures.values()].flatMap((byActions) => [...byActions.values()].flatMap((byCategory) => [...byCategory.values()]));
   }
 
-  /** How many runs due a review were found since the last take. */
-  get dueCount(): number {
-    return this.dueRuns.length;
+  /** The window's notable successes due a review, in start order. */
+  notableSuccessesDue(): readonly DueNotableSuccess[] {
+    return this.notables;
   }
 
-  /** Takes the runs due a review found so far (a caller that writes reviews as the scan goes). */
-  takeDue(): DueReview[] {
-    return this.dueRuns.splice(0);
+  /** How many runs of the window are due a review, by reason. */
+  dueReasons(): { failed: number; partial: number; notable_success: number } {
+    return { ...this.dueByReason };
   }
 
   /** The window's runs that proposed lessons (agents' notes, existing reviews), oldest first, found since the last take. */
@@ -262,30 +324,26 @@ export class LedgerPass {
   }
 }
 
-/** A failed or partial run's review fields, from its scanned row. */
-function reviewedRun(row: RunFacts, actions: readonly string[]): ReviewedRun {
-  const [runId, goalId, startedAt, outcome, verifier, business, category, , , , candidatesJson, metricsBefore, metricsAfter, attempt, planSummary, notes, durationSeconds] = row;
-  return {
-    run_id: runId,
-    goal_id: goalId,
-    started_at: startedAt,
-    attempt: attempt ?? 1,
-    plan_summary: planSummary,
-    actions_taken: [...actions],
-    verifier_status: verifier as ReviewedRun["verifier_status"],
-    local_outcome: outcome as ReviewedRun["local_outcome"],
-    business_outcome: business as ReviewedRun["business_outcome"],
-    failure_category: category,
-    metrics_before: parseMetrics(metricsBefore),
-    metrics_after: parseMetrics(metricsAfter),
-    duration_seconds: durationSeconds,
-    notes,
-    lesson_candidates: candidatesJson === null ? [] : (JSON.parse(candidatesJson) as string[]),
-  };
+function newGroup(goalType: string, action: string | null, category: string | null): OutcomeGroupRow {
+  return { goal_type: goalType, action, failure_category: category, runs: 0, succeeded: 0, failed: 0, partial: 0, verified_success: 0, improved: 0, neutral: 0, degraded: 0, unknown: 0 };
 }
 
-function parseMetrics(json: string | null): Record<string, number | null> | null {
-  return json === null ? null : (JSON.parse(json) as Record<string, number | null>);
+function group(byAction: Map<string | null, Map<string | null, OutcomeGroupRow>>, goalType: string, action: string | null, category: string | null): OutcomeGroupRow {
+  const byCategory = entry(byAction, action, () => new Map());
+  const found = entry(byCategory, category, () => newGroup(goalType, action, category));
+  return found;
+}
+
+function count(group: OutcomeGroupRow, outcome: string | null, verified: boolean, business: string): void {
+  group.runs++;
+  if (outcome === "succeeded") group.succeeded++;
+  else if (outcome === "failed") group.failed++;
+  else if (outcome === "partial") group.partial++;
+  if (verified) group.verified_success++;
+  if (business === "improved") group.improved++;
+  else if (business === "neutral") group.neutral++;
+  else if (business === "degraded") group.degraded++;
+  else if (business === "unknown") group.unknown++;
 }
 
 /**

@@ -3,7 +3,8 @@
  * (goal types, lessons, the window's existing reviews), then the finished runs, streamed.
  */
 import type { GoalOpsStore, ScanFields } from "../store/types.js";
-import { LedgerPass } from "./ledgerPass.js";
+import { LedgerOrderLostError } from "../store/errors.js";
+import { LedgerPass, type LedgerPassSetup } from "./ledgerPass.js";
 
 /** Before every run and after every run (ISO times compare as text). */
 export const BEGINNING = "";
@@ -26,26 +27,47 @@ export interface LedgerScanOptions {
   evidenceFor?: string;
 }
 
-/** `afterChunk`: called after each chunk the pass took in (the store may be written meanwhile). */
-export async function scanLedger(store: GoalOpsStore, options: LedgerScanOptions, afterChunk?: (pass: LedgerPass) => Promise<void>): Promise<LedgerPass> {
+export interface ScanHooks {
+  /** Called after each chunk the pass took in. */
+  afterChunk?: (pass: LedgerPass) => void;
+  /** The scan starts over (in the started_at index's order) with a new pass: forget what the old one gave. */
+  onRestart?: () => void;
+}
+
+/**
+ * Reads the runs in the order the ledger recorded them, which is their start order but for
+ * writers that raced each other by more than the store mends; then it starts over in the
+ * started_at index's order (slower by about half), with a new pass.
+ */
+export async function scanLedger(store: GoalOpsStore, options: LedgerScanOptions, hooks: ScanHooks = {}): Promise<LedgerPass> {
   const [goalTypes, lessons, reviewed] = await Promise.all([
     store.goalTypes(),
     store.listLessons({ includeArchived: true }),
     options.collect !== undefined ? store.windowReviews({ since: options.since, until: options.until }) : Promise.resolve([]),
   ]);
-  const pass = new LedgerPass({
+  const setup: LedgerPassSetup = {
     since: options.since,
     goalTypes,
     lessonCategories: new Map(lessons.map((l) => [l.lesson_id, l.failure_category])),
     reviewed: new Map(reviewed.map(({ runId, ...review }) => [runId, review])),
     collect: { due: options.collect === "due", candidates: options.collect !== undefined },
     ...(options.evidenceFor !== undefined ? { evidenceFor: options.evidenceFor } : {}),
-  });
-  for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until, fields: fieldsFor(options) })) {
-    pass.add(chunk);
-    if (afterChunk !== undefined) await afterChunk(pass);
+  };
+  const scan = async (order: "table" | "index") => {
+    const pass = new LedgerPass(setup);
+    for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until, fields: fieldsFor(options), order })) {
+      pass.add(chunk);
+      hooks.afterChunk?.(pass);
+    }
+    return pass;
+  };
+  try {
+    return await scan("table");
+  } catch (error) {
+    if (!(error instanceof LedgerOrderLostError)) throw error;
+    hooks.onRestart?.();
+    return scan("index");
   }
-  return pass;
 }
 
 /** What the scan must read for what the pass is asked to collect. */

@@ -13,7 +13,7 @@
  * - A group whose score reaches `learning.promote_score` (default 3) is proposed as a lesson.
  */
 import { createHash } from "node:crypto";
-import type { ReviewedRun } from "../store/types.js";
+import { entry } from "./mapEntry.js";
 
 export interface CandidateSource {
   runId: string;
@@ -61,26 +61,21 @@ export function lessonFingerprint(goalType: string, actionType: string, failureC
   return createHash("sha256").update(JSON.stringify([goalType, actionType, failureCategory ?? "", normaliseLessonText(text)])).digest("hex").slice(0, 16);
 }
 
-/** A run's candidate source (the learning cycle's, for the reviews it writes). */
-export function candidateSource(run: Pick<ReviewedRun, "run_id" | "actions_taken" | "failure_category" | "business_outcome" | "metrics_before" | "metrics_after">, goalType: string, texts: CandidateSource["texts"]): CandidateSource {
-  return {
-    runId: run.run_id,
-    goalType,
-    actionType: run.actions_taken[0] ?? "*",
-    failureCategory: run.failure_category ?? null,
-    businessOutcome: run.business_outcome,
-    metricsBefore: run.metrics_before,
-    metricsAfter: run.metrics_after,
-    texts,
-  };
-}
-
 export function runImpact(source: Pick<CandidateSource, "businessOutcome" | "metricsBefore" | "metricsAfter">): number {
   const business = source.businessOutcome === "improved" || source.businessOutcome === "degraded" ? 1 : 0;
   const before = source.metricsBefore ?? {};
   const after = source.metricsAfter ?? {};
   const moved = Object.keys(after).some((kr) => (before[kr] ?? null) !== (after[kr] ?? null));
   return 1 + business + (moved ? 0.5 : 0);
+}
+
+interface ResolvedText {
+  fingerprint: string;
+  /** Trimmed: the wording as counted. */
+  text: string;
+  from: "agent" | "review";
+  /** The first text of the run with this fingerprint. */
+  first: boolean;
 }
 
 interface GroupAccumulator {
@@ -92,30 +87,49 @@ interface GroupAccumulator {
 /** Groups candidate sources one at a time (a million runs need not be in memory at once). */
 export class CandidateGrouper {
   private readonly groups = new Map<string, GroupAccumulator>();
+  private readonly resolved = new WeakMap<CandidateSource["texts"], readonly ResolvedText[]>();
   // The same few texts recur across many runs (reviews derive theirs from the taxonomy): hash once.
-  private readonly fingerprints = new Map<string, string | null>();
+  private readonly fingerprints = new Map<string, Map<string, Map<string | null, Map<string, string | null>>>>();
 
   constructor(private readonly promoteScore: number) {}
 
   add(source: CandidateSource): void {
     const impact = runImpact(source);
-    const seenThisRun = new Set<string>();
-    for (const { text, from } of source.texts) {
-      const fingerprint = this.fingerprintOf(source, text);
-      if (fingerprint === null) continue;
+    for (const { fingerprint, text, from, first } of this.resolve(source)) {
       let acc = this.groups.get(fingerprint);
       if (acc === undefined) {
         acc = { group: { fingerprint, goal_type: source.goalType, action_type: source.actionType, failure_category: source.failureCategory, run_ids: [], from_agents: 0, from_reviews: 0 }, wordings: new Map(), impactSum: 0 };
         this.groups.set(fingerprint, acc);
       }
-      acc.wordings.set(text.trim(), (acc.wordings.get(text.trim()) ?? 0) + 1);
+      acc.wordings.set(text, (acc.wordings.get(text) ?? 0) + 1);
       if (from === "agent") acc.group.from_agents++;
       else acc.group.from_reviews++;
-      if (seenThisRun.has(fingerprint)) continue;
-      seenThisRun.add(fingerprint);
+      // A run proposing the same lesson twice (its agent's note and its review) counts once.
+      if (!first) continue;
       acc.group.run_ids.push(source.runId);
       acc.impactSum += impact;
     }
+  }
+
+  /**
+   * A source's texts with their fingerprints (null ones left out), `first` on the first of each
+   * fingerprint. Kept for a frozen texts list, which many runs share (the reviews of a goal's
+   * failures with the same actions and category: the same goal type, action type and category).
+   */
+  private resolve(source: CandidateSource): readonly ResolvedText[] {
+    const shared = Object.isFrozen(source.texts);
+    const known = shared ? this.resolved.get(source.texts) : undefined;
+    if (known !== undefined) return known;
+    const seen = new Set<string>();
+    const texts: ResolvedText[] = [];
+    for (const { text, from } of source.texts) {
+      const fingerprint = this.fingerprintOf(source, text);
+      if (fingerprint === null) continue;
+      texts.push({ fingerprint, text: text.trim(), from, first: !seen.has(fingerprint) });
+      seen.add(fingerprint);
+    }
+    if (shared) this.resolved.set(source.texts, texts);
+    return texts;
   }
 
   /** The groups, highest score first; `promote` marks those at the threshold. */
@@ -132,11 +146,15 @@ export class CandidateGrouper {
   }
 
   private fingerprintOf(source: CandidateSource, text: string): string | null {
-    const key = `${source.goalType}\0${source.actionType}\0${source.failureCategory ?? ""}\0${text}`;
-    let fingerprint = this.fingerprints.get(key);
+    // Nested by part: the parts are strings met again and again (V8 keeps a string's hash), where
+    // a key joined from them would be a new string to hash for every run.
+    const byAction = entry(this.fingerprints, source.goalType, () => new Map());
+    const byCategory = entry(byAction, source.actionType, () => new Map());
+    const byText = entry(byCategory, source.failureCategory, () => new Map());
+    let fingerprint = byText.get(text);
     if (fingerprint === undefined) {
       fingerprint = normaliseLessonText(text) === "" ? null : lessonFingerprint(source.goalType, source.actionType, source.failureCategory, text);
-      this.fingerprints.set(key, fingerprint);
+      byText.set(text, fingerprint);
     }
     return fingerprint;
   }

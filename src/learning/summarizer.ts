@@ -6,48 +6,50 @@
  */
 import { intervalMs } from "../spec/interval.js";
 import type { ConfigSpec } from "../spec/types.js";
-import type { AarWrite } from "../store/types.js";
+import type { AfterActionReviewRecord, ReviewNarrative } from "../store/types.js";
 
 const TEXT_FIELDS = ["what_happened", "intended", "actual", "difference", "root_cause_detail", "impact"] as const;
 const LIST_FIELDS = ["sustain", "improve", "recommended_changes"] as const;
 
 export type SummarizerSettings = NonNullable<NonNullable<ConfigSpec["learning"]>["summarizer"]>;
 
-/** The review with the summarizer's narrative, or the draft and why the summarizer was not used. */
-/** Runs in the repository root, so a relative command or argument means a file of the repository. */
-export async function summarize(draft: AarWrite, settings: SummarizerSettings, cwd: string): Promise<{ review: AarWrite; error?: string }> {
+/**
+ * The summarizer's narrative for a review (the texts it answered), or why it is not used.
+ * Runs in the repository root, so a relative command or argument means a file of the repository.
+ */
+export async function summarize(draft: AfterActionReviewRecord, settings: SummarizerSettings, cwd: string): Promise<{ narrative: ReviewNarrative; error?: undefined } | { error: string }> {
   const timeout = intervalMs(settings.timeout ?? "30s") ?? 30_000;
   let stdout: string;
   try {
     // Loaded here: most commands that open the library never summarize, and execa is slow to load.
     const { execa } = await import("execa");
     const result = await execa(settings.command, settings.args ?? [], { cwd, input: JSON.stringify(draft), timeout, reject: false, stripFinalNewline: true });
-    if (result.timedOut) return { review: draft, error: `the summarizer took longer than ${settings.timeout ?? "30s"}` };
-    if (result.exitCode !== 0) return { review: draft, error: `the summarizer exited with ${result.exitCode ?? result.signal}: ${String(result.stderr).slice(0, 300)}` };
+    if (result.timedOut) return { error: `the summarizer took longer than ${settings.timeout ?? "30s"}` };
+    if (result.exitCode !== 0) return { error: `the summarizer exited with ${result.exitCode ?? result.signal}: ${String(result.stderr).slice(0, 300)}` };
     stdout = String(result.stdout);
   } catch (error) {
-    return { review: draft, error: `the summarizer could not run: ${(error as Error).message}` };
+    return { error: `the summarizer could not run: ${(error as Error).message}` };
   }
   let answer: unknown;
   try {
     answer = JSON.parse(stdout);
   } catch {
-    return { review: draft, error: "the summarizer's output is not JSON" };
+    return { error: "the summarizer's output is not JSON" };
   }
-  if (answer === null || typeof answer !== "object" || Array.isArray(answer)) return { review: draft, error: "the summarizer's output is not a JSON object" };
+  if (answer === null || typeof answer !== "object" || Array.isArray(answer)) return { error: "the summarizer's output is not a JSON object" };
   const fields = answer as Record<string, unknown>;
-  const review: AarWrite = { ...draft, narrative_source: "summarizer" };
+  const narrative: Record<string, string | string[]> = {};
   for (const name of TEXT_FIELDS) {
     const value = fields[name];
     if (value === undefined) continue;
-    if (typeof value !== "string" || value.length > 20_000) return { review: draft, error: `the summarizer's '${name}' is not a string (of at most 20,000 characters)` };
-    review[name] = value;
+    if (typeof value !== "string" || value.length > 20_000) return { error: `the summarizer's '${name}' is not a string (of at most 20,000 characters)` };
+    narrative[name] = value;
   }
   for (const name of LIST_FIELDS) {
     const value = fields[name];
     if (value === undefined) continue;
-    if (!Array.isArray(value) || value.length > 50 || value.some((v) => typeof v !== "string")) return { review: draft, error: `the summarizer's '${name}' is not a list of strings` };
-    review[name] = value as string[];
+    if (!Array.isArray(value) || value.length > 50 || value.some((v) => typeof v !== "string")) return { error: `the summarizer's '${name}' is not a list of strings` };
+    narrative[name] = value as string[];
   }
-  return { review };
+  return { narrative: narrative as ReviewNarrative };
 }

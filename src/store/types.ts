@@ -371,23 +371,30 @@ export interface GoalOpsStore extends ContinuityStore {
   /**
    * The facts of the finished runs started in [from, until), oldest first (ties by run id), in
    * chunks: the learning side's one read of the ledger (src/learning/ledgerPass.ts counts from
-   * them). One snapshot: the store may write between chunks (the reviews of the runs read so
-   * far), and the scan does not see it. `fields` says what is read (the rest comes back null or
-   * empty): see ScanFields.
+   * them). One snapshot: the store may write between chunks, and the scan does not see it.
+   * `fields` says what is read (the rest comes back null or empty): see ScanFields. `order`
+   * "table" (the default) reads in the order runs were recorded, mending small disorder, and may
+   * throw LedgerOrderLostError (src/store/errors.ts) part way; "index" always holds.
    */
-  scanFinishedRuns(window: { from: string; until: string; fields: ScanFields }): AsyncIterable<readonly RunFacts[]>;
+  scanFinishedRuns(window: { from: string; until: string; fields: ScanFields; order?: "table" | "index" }): AsyncIterable<readonly RunFacts[]>;
   /** The reviews that runs started in the window already have, with their lesson candidates. */
   windowReviews(window: { since: string; until: string }): Promise<WindowReview[]>;
   /** Every goal's type by id (archived goals included). */
   goalTypes(): Promise<Map<string, string>>;
-  /** Runs by id, with the fields a review is drafted from. */
-  runsToReview(runIds: readonly string[]): Promise<ReviewedRun[]>;
   /** How many failed or partial finished runs of a goal come right before `before`. */
   failureStreakBefore(goalId: string, before: string): Promise<number>;
-  /** Stores a review; one per run (a second returns the first, `existing: true`). */
-  insertAar(aar: AarWrite): Promise<{ aar: AfterActionReviewRecord; existing: boolean }>;
-  /** Stores many reviews in one transaction; returns how many were new. */
-  insertAars(aars: readonly AarWrite[]): Promise<number>;
+  /** Stores reviews in one transaction (a run that has one keeps it); returns how many were new. */
+  insertReviews(reviews: readonly ReviewWrite[]): Promise<number>;
+  /**
+   * Reviews every failed or partial finished run started in [since, until) that has none and
+   * matches one of `keys` (its goal, actions and failure category), in one statement; returns how
+   * many were made.
+   */
+  insertFailureReviews(window: { since: string; until: string }, keys: readonly FailureReviewKey[], at: string): Promise<number>;
+  /** The runs of the reviews made at `at` whose texts are the template's (for a summarizer). */
+  templateReviewsAt(at: string): Promise<string[]>;
+  /** Replaces texts of a run's review (a summarizer's answer); returns the review. */
+  setReviewNarrative(runId: string, narrative: ReviewNarrative, source: "summarizer"): Promise<AfterActionReviewRecord | undefined>;
   /** A review by aar_ id or by its run's id. */
   getAar(id: string): Promise<AfterActionReviewRecord | undefined>;
   listAars(filter: { goalId?: string; limit: number }): Promise<AfterActionReviewRecord[]>;
@@ -433,8 +440,8 @@ export type ReviewReason = "failed" | "partial" | "notable_success" | "manual";
 /**
  * A finished run as the learning pass reads it: JSON columns as their text (the same few texts
  * recur, so the pass parses each once); lesson candidates null when none; the metrics only for a
- * run with lesson candidates or a failed or partial one, and the rest of what a review is drafted
- * from only for a failed or partial one.
+ * run with lesson candidates or (a review scan) every run; the plan only for a
+ * success (a review scan: a notable success's lesson candidate names it).
  */
 export type RunFacts = readonly [
   runId: string,
@@ -450,18 +457,14 @@ export type RunFacts = readonly [
   lessonCandidates: string | null,
   metricsBefore: string | null,
   metricsAfter: string | null,
-  // A failed or partial run's, for its review (null for a success):
-  attempt: number | null,
   planSummary: string | null,
-  notes: string | null,
-  durationSeconds: number | null,
 ];
 
 /**
  * What a ledger scan reads: "outcomes" only what the outcome groups count (no run id, no context,
  * in any order); "evidence" also the run id, its context lessons and rules and its lesson
- * candidates (with metrics for those); "review" also, for a failed or partial run, what its
- * review is drafted from.
+ * candidates (with metrics for those); "review" also the metrics of every run and
+ * the plan of a success.
  */
 export type ScanFields = "outcomes" | "evidence" | "review";
 
@@ -472,12 +475,6 @@ export interface WindowReview {
   metricsBefore: string | null;
   metricsAfter: string | null;
 }
-
-/** The fields of a run that its after-action review is drafted from. */
-export type ReviewedRun = Pick<
-  RunRecord,
-  "run_id" | "goal_id" | "attempt" | "plan_summary" | "actions_taken" | "verifier_status" | "local_outcome" | "business_outcome" | "failure_category" | "metrics_before" | "metrics_after" | "duration_seconds" | "notes" | "lesson_candidates" | "started_at"
->;
 
 /** An after-action review (PRD section 6) with the four questions of an AAR. */
 export interface AfterActionReviewRecord {
@@ -511,7 +508,42 @@ export interface AfterActionReviewRecord {
   created_at: string;
 }
 
-export type AarWrite = Omit<AfterActionReviewRecord, "promoted">;
+/** The goal a review is made for, as it is then: the view quotes its title and intent (src/learning/afterActionReview.ts). */
+export interface ReviewedGoal {
+  goal_id: string;
+  title: string;
+  intent: string;
+}
+
+/**
+ * A review as stored (migration 10): what its texts are made from; the after_action_reviews view
+ * writes them. Its id is its run's ("aar_" and the run's ULID).
+ */
+export interface ReviewWrite {
+  run_id: string;
+  review_reason: ReviewReason;
+  /** A success's failed or partial runs right before it (2 or more: a notable success); 0 otherwise. */
+  prior_failures: number;
+  goal: ReviewedGoal;
+  /** The review's own lesson candidates (the view lists the agent's first). */
+  own_candidates: readonly string[];
+  created_at: string;
+}
+
+/**
+ * The failed and partial runs of one goal with the same actions and failure category: their
+ * reviews differ only by what their runs hold, so they share the goal and lesson candidates.
+ */
+export interface FailureReviewKey {
+  goal: ReviewedGoal;
+  /** The runs' actions_taken, as stored (JSON). */
+  actions: string;
+  failure_category: string | null;
+  own_candidates: readonly string[];
+}
+
+/** Texts a review's narrative replaces (a summarizer's answer), by field. */
+export type ReviewNarrative = Partial<Pick<AfterActionReviewRecord, "what_happened" | "intended" | "actual" | "difference" | "root_cause_detail" | "impact" | "sustain" | "improve" | "recommended_changes">>;
 
 export interface LessonRow {
   lesson_id: string;

@@ -8,6 +8,7 @@ import * as m006 from "./006_aar_review.js";
 import * as m007 from "./007_rule_modes.js";
 import * as m008 from "./008_continuity.js";
 import * as m009 from "./009_aar_compact.js";
+import * as m010 from "./010_aar_inputs.js";
 
 export interface Migration {
   version: number;
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: m007.name, sql: m007.sql },
   { version: 8, name: m008.name, sql: m008.sql },
   { version: 9, name: m009.name, sql: m009.sql },
+  { version: 10, name: m010.name, sql: m010.sql },
 ];

@@ -2,7 +2,7 @@
  * The learning side's SQL: after-action reviews, lessons and playbook rules. Its read of the
  * ledger is in ledgerScanOperations.ts.
  */
-import type { AarWrite, AfterActionReviewRecord, LessonRow, RuleEventRow, RuleRow } from "../types.js";
+import type { AfterActionReviewRecord, FailureReviewKey, LessonRow, ReviewedGoal, ReviewNarrative, ReviewWrite, RuleEventRow, RuleRow } from "../types.js";
 import { cached, type SqliteDatabase, transaction } from "./database.js";
 
 const AAR_JSON = ["what_worked", "what_failed", "lesson_candidates", "recommended_changes", "sustain", "improve"] as const;
@@ -15,133 +15,128 @@ function toAar(row: Record<string, unknown> | undefined): AfterActionReviewRecor
   return aar as unknown as AfterActionReviewRecord;
 }
 
-/**
- * The ids of aar_texts' strings this connection has seen, so a chunk of reviews asks the database
- * only for strings new to it. An id learned in a transaction that is rolled back (the learning
- * cycle's --dry-run, a failed group commit, a failed savepoint) would point at nothing, or at
- * another string once the id is reused; so the connection counts, in a TEMP table (rolled back
- * with everything else), the transactions that added strings, and the ids are forgotten when the
- * count no longer matches the one kept beside them.
- */
-interface TextIds {
-  ids: Map<string, number>;
-  /** Frozen lists by identity: reviews drafted together share them (src/learning/afterActionReview.ts), and frozen, one cannot change. */
-  lists: WeakMap<readonly string[], number>;
-  epoch: number;
-  /** This call added a string and counted it already. */
-  counted: boolean;
-}
+/** Ids of the texts and goals a write refers to, each looked up (or added) once per write. */
+class ReviewRefs {
+  private readonly texts = new Map<string, number>();
+  private readonly lists = new WeakMap<readonly string[], number>();
+  private readonly goals = new Map<string, number>();
+  private readonly goalIds = new WeakMap<ReviewedGoal, number>();
 
-const textIdCache = new WeakMap<SqliteDatabase, TextIds>();
-/** Reviews a summarizer rewrote bring strings of their own; beyond this many the cache starts over. */
-const MAX_CACHED_TEXTS = 50_000;
+  constructor(private readonly db: SqliteDatabase) {}
 
-/** The connection's ids, checked against rollbacks: once at the start of each write of reviews. */
-function textIds(db: SqliteDatabase): TextIds {
-  cached(db, "CREATE TEMP TABLE IF NOT EXISTS aar_text_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)").run();
-  const epoch = (cached(db, "SELECT n FROM temp.aar_text_epoch WHERE id = 1", true).get() as number | undefined) ?? 0;
-  let state = textIdCache.get(db);
-  if (state === undefined) {
-    state = { ids: new Map(), lists: new WeakMap(), epoch, counted: false };
-    textIdCache.set(db, state);
+  /** A list's id in aar_texts (its JSON text); a frozen list (shared by many keys) is known by identity. */
+  list(items: readonly string[]): number {
+    const frozen = Object.isFrozen(items);
+    const known = frozen ? this.lists.get(items) : undefined;
+    if (known !== undefined) return known;
+    const id = this.textId(items.length === 0 ? "[]" : JSON.stringify(items));
+    if (frozen) this.lists.set(items, id);
+    return id;
   }
-  if (state.epoch !== epoch || state.ids.size > MAX_CACHED_TEXTS) {
-    state.ids.clear();
-    state.lists = new WeakMap();
-    state.epoch = epoch;
-  }
-  state.counted = false;
-  return state;
-}
 
-function textId(db: SqliteDatabase, state: TextIds, text: string): number {
-  let id = state.ids.get(text);
-  if (id !== undefined) return id;
-  id = cached(db, "SELECT text_id FROM aar_texts WHERE text = ?", true).get(text) as number | undefined;
-  if (id === undefined) {
-    if (!state.counted) {
-      // Counted before the string is added, in the same transaction: if it is rolled back, so is the count.
-      state.epoch++;
-      state.counted = true;
-      cached(db, "INSERT OR REPLACE INTO temp.aar_text_epoch (id, n) VALUES (1, ?)").run(state.epoch);
+  private textId(text: string): number {
+    let id = this.texts.get(text);
+    if (id === undefined) {
+      cached(this.db, "INSERT OR IGNORE INTO aar_texts (text) VALUES (?)").run(text);
+      id = cached(this.db, "SELECT text_id FROM aar_texts WHERE text = ?", true).get(text) as number;
+      this.texts.set(text, id);
     }
-    id = Number(cached(db, "INSERT INTO aar_texts (text) VALUES (?)").run(text).lastInsertRowid);
+    return id;
   }
-  state.ids.set(text, id);
-  return id;
-}
 
-const INSERT_AAR = `INSERT OR IGNORE INTO aar_records (aar_id, run_id, goal_id, review_reason, failure_category, narrative_source, created_at,
-    intended_id, difference_id, impact_id, root_cause_id, root_cause_detail_id, detection_id, what_worked_id, what_failed_id,
-    lesson_candidates_id, recommended_changes_id, sustain_id, improve_id, actual, what_happened)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-/** A list's id: the JSON text of the list is the interned string. */
-function listId(db: SqliteDatabase, texts: TextIds, items: readonly string[]): number {
-  const frozen = Object.isFrozen(items);
-  let id = frozen ? texts.lists.get(items) : undefined;
-  if (id === undefined) {
-    id = textId(db, texts, items.length === 0 ? "[]" : JSON.stringify(items));
-    if (frozen) texts.lists.set(items, id);
+  /** A goal's id in aar_goals; the caller keeps one object per goal, so it is known by identity. */
+  goal(goal: ReviewedGoal): number {
+    let id = this.goalIds.get(goal);
+    if (id !== undefined) return id;
+    const key = `${goal.goal_id}\0${goal.title}\0${goal.intent}`;
+    id = this.goals.get(key);
+    if (id === undefined) {
+      cached(this.db, "INSERT OR IGNORE INTO aar_goals (goal_id, title, intent) VALUES (?, ?, ?)").run(goal.goal_id, goal.title, goal.intent);
+      id = cached(this.db, "SELECT goal_text_id FROM aar_goals WHERE goal_id = ? AND title = ? AND intent = ?", true).get(goal.goal_id, goal.title, goal.intent) as number;
+      this.goals.set(key, id);
+    }
+    this.goalIds.set(goal, id);
+    return id;
   }
-  return id;
 }
 
-function insertOne(db: SqliteDatabase, texts: TextIds, aar: AarWrite): boolean {
-  // The view composes the template's what_happened; any other text (a summarizer's) is kept as it is.
-  const composed = aar.what_happened === `Intended: ${aar.intended}. Happened: ${aar.actual}. ${aar.impact}.`;
-  const recommended = listId(db, texts, aar.recommended_changes);
-  return (
-    cached(db, INSERT_AAR).run(
-      aar.aar_id, aar.run_id, aar.goal_id, aar.review_reason, aar.failure_category, aar.narrative_source, aar.created_at,
-      textId(db, texts, aar.intended), textId(db, texts, aar.difference), textId(db, texts, aar.impact),
-      aar.root_cause === null ? null : textId(db, texts, aar.root_cause), aar.root_cause_detail === null ? null : textId(db, texts, aar.root_cause_detail),
-      textId(db, texts, aar.detection), listId(db, texts, aar.what_worked), listId(db, texts, aar.what_failed), listId(db, texts, aar.lesson_candidates),
-      recommended, listId(db, texts, aar.sustain),
-      // A drafted review improves what it recommends (the same list).
-      aar.improve === aar.recommended_changes ? recommended : listId(db, texts, aar.improve),
-      aar.actual, composed ? null : aar.what_happened,
-    ).changes === 1
-  );
+// Reviews come as one JSON list of [run_id, goal_id, reason, prior_failures, goal_text_id,
+// candidates (a JSON list's text), created_at]: a cycle's notable successes (63,000 at a million
+// runs) in two statements instead of a call and a text lookup each.
+const INSERT_REVIEW_TEXTS = "INSERT OR IGNORE INTO aar_texts (text) SELECT DISTINCT json_extract(e.value, '$[5]') FROM json_each(?) e";
+const INSERT_REVIEWS = `INSERT OR IGNORE INTO aar_reviews (run_id, goal_id, review_reason, prior_failures, goal_text_id, candidates_id, narrative_source, created_at)
+  SELECT json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]'), json_extract(e.value, '$[2]'), json_extract(e.value, '$[3]'), json_extract(e.value, '$[4]'),
+    t.text_id, 'template', json_extract(e.value, '$[6]')
+  FROM json_each(?) e CROSS JOIN aar_texts t ON t.text = json_extract(e.value, '$[5]')`;
+
+function insertReviewsBody(db: SqliteDatabase, reviews: readonly ReviewWrite[]): number {
+  const refs = new ReviewRefs(db);
+  const rows = JSON.stringify(reviews.map((r) => [r.run_id, r.goal.goal_id, r.review_reason, r.prior_failures, refs.goal(r.goal), r.own_candidates.length === 0 ? "[]" : JSON.stringify(r.own_candidates), r.created_at]));
+  cached(db, INSERT_REVIEW_TEXTS).run(rows);
+  return cached(db, INSERT_REVIEWS).run(rows).changes;
 }
 
-function insertAarBody(db: SqliteDatabase, aar: AarWrite): boolean {
-  return insertOne(db, textIds(db), aar);
+/** Stores reviews in one transaction (a run that has a review keeps it); returns how many were new. */
+export function insertReviews(db: SqliteDatabase, reviews: readonly ReviewWrite[]): number {
+  return transaction(db, insertReviewsBody).immediate(db, reviews);
 }
 
-/** Stores a review; a run has one review, so a second one for the same run returns the first. */
-export function insertAar(db: SqliteDatabase, aar: AarWrite): { aar: AfterActionReviewRecord; existing: boolean } {
-  const inserted = transaction(db, insertAarBody).immediate(db, aar);
-  return { aar: getAar(db, aar.run_id) as AfterActionReviewRecord, existing: !inserted };
+// The window's failed and partial runs, in the table's order from the window's first run (as the
+// learning scan reads them: the started_at index would cost a search of the table per run), each
+// matched to its key by goal, actions and failure category. A run with a review is left as it is.
+const INSERT_FAILURE_REVIEWS = `INSERT OR IGNORE INTO aar_reviews (run_id, goal_id, review_reason, prior_failures, goal_text_id, candidates_id, narrative_source, created_at)
+  SELECT r.run_id, r.goal_id, r.local_outcome, 0, k.goal_text_id, k.candidates_id, 'template', @at
+  FROM goal_runs r CROSS JOIN temp.aar_due_keys k ON k.goal_id = r.goal_id AND k.actions = r.actions_taken AND k.category = ifnull(r.failure_category, '')
+  WHERE r.rowid >= (SELECT min(rowid) FROM goal_runs WHERE started_at >= @since) AND r.run_state = 'finished'
+    AND r.local_outcome IN ('failed', 'partial') AND +r.started_at >= @since AND +r.started_at < @until`;
+
+function insertFailureReviewsBody(db: SqliteDatabase, window: { since: string; until: string }, keys: readonly FailureReviewKey[], at: string): number {
+  cached(db, `CREATE TEMP TABLE IF NOT EXISTS aar_due_keys (goal_id TEXT NOT NULL, actions TEXT NOT NULL, category TEXT NOT NULL,
+    goal_text_id INTEGER NOT NULL, candidates_id INTEGER NOT NULL, PRIMARY KEY (goal_id, actions, category)) WITHOUT ROWID`).run();
+  cached(db, "DELETE FROM temp.aar_due_keys").run();
+  const refs = new ReviewRefs(db);
+  for (const k of keys) {
+    cached(db, "INSERT OR REPLACE INTO temp.aar_due_keys VALUES (?, ?, ?, ?, ?)").run(k.goal.goal_id, k.actions, k.failure_category ?? "", refs.goal(k.goal), refs.list(k.own_candidates));
+  }
+  const made = cached(db, INSERT_FAILURE_REVIEWS).run({ at, since: window.since, until: window.until }).changes;
+  cached(db, "DELETE FROM temp.aar_due_keys").run();
+  return made;
 }
 
-function insertAarsBody(db: SqliteDatabase, aars: readonly AarWrite[]): number {
-  const texts = textIds(db);
-  let inserted = 0;
-  for (const aar of aars) if (insertOne(db, texts, aar)) inserted++;
-  return inserted;
+/** Reviews the window's failed and partial runs that have none and match a key, in one statement. */
+export function insertFailureReviews(db: SqliteDatabase, window: { since: string; until: string }, keys: readonly FailureReviewKey[], at: string): number {
+  return transaction(db, insertFailureReviewsBody).immediate(db, window, keys, at);
 }
 
-/** Stores many reviews in one transaction (runs that have one already keep it); returns how many were new. */
-export function insertAars(db: SqliteDatabase, aars: readonly AarWrite[]): number {
-  return transaction(db, insertAarsBody).immediate(db, aars);
+/** The runs of the reviews made at `at` that read the template's texts (read in full: for a summarizer, reviews one by one anyway). */
+export function templateReviewsAt(db: SqliteDatabase, at: string): string[] {
+  return cached(db, "SELECT run_id FROM aar_reviews WHERE created_at = ? AND narrative IS NULL ORDER BY run_id", true).all(at) as string[];
+}
+
+/** Replaces texts of a run's review, keeping the others. */
+export function setReviewNarrative(db: SqliteDatabase, runId: string, narrative: ReviewNarrative, source: "summarizer"): AfterActionReviewRecord | undefined {
+  cached(db, "UPDATE aar_reviews SET narrative = json_patch(ifnull(narrative, '{}'), ?), narrative_source = ? WHERE run_id = ?").run(JSON.stringify(narrative), source, runId);
+  return getAar(db, runId);
 }
 
 /** A review by its aar_ id or by its run's grun_ id. */
 export function getAar(db: SqliteDatabase, id: string): AfterActionReviewRecord | undefined {
-  return toAar(cached(db, "SELECT * FROM after_action_reviews WHERE aar_id = ? OR run_id = ?").get(id, id) as Record<string, unknown> | undefined);
+  // An aar_ id is its run's (migration 10), or one a review from before kept: found by key either way.
+  const ulid = id.startsWith("aar_") ? id.slice(4) : id;
+  const runId = cached(db, "SELECT run_id FROM aar_reviews WHERE run_id IN (?, ?, ?) UNION ALL SELECT run_id FROM aar_reviews WHERE aar_id = ? LIMIT 1", true).get(id, `grun_${ulid}`, ulid, id) as string | undefined;
+  return runId === undefined ? undefined : toAar(cached(db, "SELECT * FROM after_action_reviews WHERE run_id = ?").get(runId) as Record<string, unknown> | undefined);
 }
 
 export function listAars(db: SqliteDatabase, filter: { goalId?: string; limit: number }): AfterActionReviewRecord[] {
   const rows = (filter.goalId === undefined
     ? // The newest are picked from the narrow rows, then only they are joined to their texts.
-      cached(db, `SELECT * FROM after_action_reviews WHERE aar_id IN (SELECT aar_id FROM aar_records ORDER BY created_at DESC, aar_id DESC LIMIT ?)
-        ORDER BY created_at DESC, aar_id DESC`).all(filter.limit)
+      cached(db, `SELECT * FROM after_action_reviews WHERE run_id IN (SELECT run_id FROM aar_reviews ORDER BY created_at DESC, run_id DESC LIMIT ?)
+        ORDER BY created_at DESC, run_id DESC`).all(filter.limit)
     : // A goal's reviews are found through its runs (goal_runs_goal): a review's goal is its run's,
       // and an index of reviews by goal nearly doubled the time to write them (migration 9).
-      cached(db, `SELECT * FROM after_action_reviews WHERE aar_id IN (SELECT v.aar_id FROM goal_runs r JOIN aar_records v ON v.run_id = r.run_id
-          WHERE r.goal_id = ? AND v.goal_id = r.goal_id ORDER BY v.created_at DESC, v.aar_id DESC LIMIT ?)
-        ORDER BY created_at DESC, aar_id DESC`).all(filter.goalId, filter.limit)) as Record<string, unknown>[];
+      cached(db, `SELECT * FROM after_action_reviews WHERE run_id IN (SELECT v.run_id FROM goal_runs r JOIN aar_reviews v ON v.run_id = r.run_id
+          WHERE r.goal_id = ? AND v.goal_id = r.goal_id ORDER BY v.created_at DESC, v.run_id DESC LIMIT ?)
+        ORDER BY created_at DESC, run_id DESC`).all(filter.goalId, filter.limit)) as Record<string, unknown>[];
   return rows.map((r) => toAar(r) as AfterActionReviewRecord);
 }
 

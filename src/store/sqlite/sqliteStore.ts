@@ -1,8 +1,8 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
-import type { AarWrite, ContinuityReportRow, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
-import { getAar, insertAar, insertAars, listAars, listLessons, listRules, rollbackRule, ruleEvents } from "./learningOperations.js";
-import { failureStreakBefore, goalTypes, runsToReview, scanFinishedRuns, windowReviews } from "./ledgerScanOperations.js";
+import type { ContinuityReportRow, FailureReviewKey, ReviewNarrative, ReviewWrite, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
+import { getAar, insertFailureReviews, insertReviews, listAars, listLessons, listRules, rollbackRule, ruleEvents, setReviewNarrative, templateReviewsAt } from "./learningOperations.js";
+import { failureStreakBefore, goalTypes, type StartOrder, scanFinishedRuns, windowReviews } from "./ledgerScanOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import * as continuity from "./continuityOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, ScanFields, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
@@ -259,24 +259,12 @@ export class SqliteStore implements GoalOpsStore {
   async fileStateCounts() {
     return fileStateCounts(this.db);
   }
-  async *scanFinishedRuns(window: { from: string; until: string; fields: ScanFields }) {
+  async *scanFinishedRuns(window: { from: string; until: string; fields: ScanFields; order?: StartOrder }) {
     const scanner = this.scanConnection();
-    if (scanner === this.db) {
-      // One connection (an in-memory database): read everything first, so that the caller may
-      // write between chunks (an open statement would keep the connection busy).
-      yield* [...scanFinishedRuns(scanner, window)];
-      return;
-    }
-    // While the scan's snapshot is held, no checkpoint can pass it: commits here (the reviews the
-    // caller writes between chunks) would each attempt one in vain. One checkpoint after instead.
-    const autoCheckpoint = this.db.pragma("wal_autocheckpoint", { simple: true }) as number;
-    this.db.pragma("wal_autocheckpoint = 0");
-    try {
-      yield* scanFinishedRuns(scanner, window);
-    } finally {
-      this.db.pragma(`wal_autocheckpoint = ${autoCheckpoint}`);
-      if (!this.db.inTransaction) this.db.pragma("wal_checkpoint(PASSIVE)");
-    }
+    // One connection (an in-memory database): read everything first, so that the caller may
+    // write between chunks (an open statement would keep the connection busy).
+    if (scanner === this.db) yield* [...scanFinishedRuns(scanner, window)];
+    else yield* scanFinishedRuns(scanner, window);
   }
   async windowReviews(window: { since: string; until: string }) {
     return windowReviews(this.db, window);
@@ -284,17 +272,20 @@ export class SqliteStore implements GoalOpsStore {
   async goalTypes() {
     return goalTypes(this.db);
   }
-  async runsToReview(runIds: readonly string[]) {
-    return runsToReview(this.db, runIds);
-  }
   async failureStreakBefore(goalId: string, before: string) {
     return failureStreakBefore(this.db, goalId, before);
   }
-  async insertAar(aar: AarWrite) {
-    return this.write(() => insertAar(this.db, aar));
+  async insertReviews(reviews: readonly ReviewWrite[]) {
+    return this.write(() => insertReviews(this.db, reviews));
   }
-  async insertAars(aars: readonly AarWrite[]) {
-    return this.write(() => insertAars(this.db, aars));
+  async insertFailureReviews(window: { since: string; until: string }, keys: readonly FailureReviewKey[], at: string) {
+    return this.write(() => insertFailureReviews(this.db, window, keys, at));
+  }
+  async templateReviewsAt(at: string) {
+    return templateReviewsAt(this.db, at);
+  }
+  async setReviewNarrative(runId: string, narrative: ReviewNarrative, source: "summarizer") {
+    return this.write(() => setReviewNarrative(this.db, runId, narrative, source));
   }
   async getAar(id: string) {
     return getAar(this.db, id);

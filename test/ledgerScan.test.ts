@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { scanLedger } from "../src/learning/ledgerScan.js";
+import { openStore } from "../src/store/openStore.js";
+import { openDatabase, type SqliteDatabase } from "../src/store/sqlite/database.js";
+import { LedgerOrderLostError } from "../src/store/errors.js";
+import { runsInStartOrder, scanFinishedRuns } from "../src/store/sqlite/ledgerScanOperations.js";
+
+// The learning scan reads runs in the table's order and must give them in start order, whatever
+// order concurrent writers inserted them in. Checked against SQLite's own ORDER BY on a real file.
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function ledger(startedAt: readonly string[], ids?: readonly string[]): SqliteDatabase {
+  const dir = mkdtempSync(join(tmpdir(), "goalops-scan-"));
+  dirs.push(dir);
+  const db = openDatabase(join(dir, "goalops.db"));
+  db.pragma("foreign_keys = OFF"); // runs of a goal that is not synced: only the order matters here
+  const insert = db.prepare("INSERT INTO goal_runs (run_id, goal_id, local_outcome, run_state, started_at, created_at, updated_at) VALUES (?, 'goal_x', 'succeeded', 'finished', ?, ?, ?)");
+  db.transaction(() => {
+    startedAt.forEach((at, i) => {
+      insert.run(ids?.[i] ?? `grun_${String(i).padStart(6, "0")}`, at, at, at);
+    });
+  })();
+  return db;
+}
+
+const at = (second: number) => new Date(Date.UTC(2026, 10, 20, 0, 0, second)).toISOString();
+
+function expected(db: SqliteDatabase, from: string, until: string): string[] {
+  return db.prepare("SELECT run_id FROM goal_runs WHERE run_state = 'finished' AND started_at >= ? AND started_at < ? ORDER BY started_at, run_id").pluck().all(from, until) as string[];
+}
+
+const ids = (rows: Iterable<readonly unknown[]>) => [...rows].map((r) => r[0] as string);
+
+/** A seeded shuffle of 0..n-1 where each index moves at most `spread` places (or anywhere, with spread n). */
+function perturbed(n: number, spread: number, seed: number): number[] {
+  let state = seed;
+  const random = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+  return Array.from({ length: n }, (_, i) => [i + random() * spread, i] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, i]) => i);
+}
+
+describe("the ledger scan's start order", () => {
+  it("gives runs inserted in start order as they are", () => {
+    const db = ledger(Array.from({ length: 50 }, (_, i) => at(i)));
+    expect(ids(runsInStartOrder(db, "evidence", "", "9999", 4))).toEqual(expected(db, "", "9999"));
+  });
+
+  it("puts runs inserted a little late back in order, within the window it holds", () => {
+    const order = perturbed(300, 6, 7);
+    const db = ledger(order.map((i) => at(i)));
+    expect(ids(runsInStartOrder(db, "evidence", "", "9999", 8))).toEqual(expected(db, "", "9999"));
+  });
+
+  it("says so when a run was inserted later than it can mend, and the index's order holds then", () => {
+    for (const seed of [1, 2, 3]) {
+      const order = perturbed(400, 400, seed);
+      const db = ledger(order.map((i) => at(i)));
+      expect(() => [...runsInStartOrder(db, "review", "", "9999", 4)]).toThrow(LedgerOrderLostError);
+      expect([...scanFinishedRuns(db, { from: "", until: "9999", fields: "review", order: "index" }, 7)].flat().map((r) => r[0])).toEqual(expected(db, "", "9999"));
+    }
+  });
+
+  it("orders runs started in the same millisecond by run id", () => {
+    const db = ledger([at(1), at(1), at(0), at(1)], ["grun_c", "grun_a", "grun_z", "grun_b"]);
+    expect(ids(runsInStartOrder(db, "evidence", "", "9999", 2))).toEqual(["grun_z", "grun_a", "grun_b", "grun_c"]);
+  });
+
+  it("reads only the runs of a window that starts later, in order", () => {
+    const order = perturbed(200, 5, 11);
+    const db = ledger(order.map((i) => at(i)));
+    expect(ids(runsInStartOrder(db, "evidence", at(50), at(150), 4))).toEqual(expected(db, at(50), at(150)));
+    expect(ids(runsInStartOrder(db, "evidence", at(500), at(600), 4))).toEqual([]);
+  });
+
+  it("scans in chunks, leaving no transaction open", () => {
+    const db = ledger(Array.from({ length: 10 }, (_, i) => at(9 - i)));
+    const chunks = [...scanFinishedRuns(db, { from: "", until: "9999", fields: "evidence" }, 4)];
+    expect(chunks.map((c) => c.length)).toEqual([4, 4, 2]);
+    expect(ids(chunks.flat())).toEqual(expected(db, "", "9999"));
+    expect(db.inTransaction).toBe(false);
+  });
+
+  it("makes the learning pass start over in start order when the table's order cannot be mended", async () => {
+    // Goal X: f0, f1 then s2 in start order, so s2 is a notable success (two failures before it);
+    // f0's row was written 3,000 runs late, past what the scan mends.
+    const startedAt: string[] = [at(1), at(2)];
+    const runIds = ["grun_f1", "grun_s2"];
+    for (let i = 0; i < 3000; i++) {
+      startedAt.push(new Date(Date.UTC(2026, 10, 20, 1, 0, 0, i)).toISOString());
+      runIds.push(`grun_y${String(i).padStart(5, "0")}`);
+    }
+    startedAt.push(at(0));
+    runIds.push("grun_f0");
+    const db = ledger(startedAt, runIds);
+    db.prepare(`INSERT INTO goal_definitions (goal_id, goal_type, title, owner_agent, priority, status, source_path, content_hash, spec_json, created_at, updated_at)
+      VALUES ('goal_x', 'initiative', 't', 'agent', 1, 'active', 'goals/x.yaml', 'h', '{}', ?, ?)`).run(at(0), at(0));
+    db.prepare("UPDATE goal_runs SET local_outcome = 'failed' WHERE run_id IN ('grun_f0', 'grun_f1')").run();
+    const path = db.name;
+    db.close();
+    const store = openStore({ databasePath: path, busyTimeoutMs: 1000 });
+    try {
+      let restarts = 0;
+      const pass = await scanLedger(store, { from: "", since: "", until: "9999", collect: "due" }, { onRestart: () => restarts++ });
+      expect(restarts).toBe(1);
+      expect(pass.notableSuccessesDue().map((d) => [d.runId, d.priorFailures])).toEqual([["grun_s2", 2]]);
+      expect(pass.runs).toBe(3003);
+    } finally {
+      await store.close();
+    }
+  });
+});
