@@ -189,31 +189,35 @@ describe("after-action review storage", () => {
     expect(raw(path, (db) => db.prepare("SELECT COUNT(*) FROM after_action_reviews").pluck().get())).toBe(2);
   });
 
-  it("writes a window's failure reviews in one statement, matched by goal, actions and category", async () => {
+  it("writes a window's failure reviews in one statement, matched by goal and kind (goal type, first action, category)", async () => {
     const path = dbPath();
     openDatabase(path).close();
     const day = (d: number) => `2026-03-0${d}T10:00:00.000Z`;
     seedRuns(path, {
       grun_0: { goal: "goal_A", at: day(1), category: "tool_error", actions: ["a"] }, // before the window
       grun_1: { goal: "goal_A", at: day(2), category: "tool_error", actions: ["a"] },
-      grun_2: { goal: "goal_A", at: day(3), outcome: "partial", category: "tool_error", actions: ["a"] },
-      grun_3: { goal: "goal_A", at: day(3), category: "tool_error", actions: ["a", "b"] }, // no key given for its actions
-      grun_4: { goal: "goal_B", at: day(4) }, // no category
+      grun_2: { goal: "goal_A", at: day(3), outcome: "partial", category: "tool_error", actions: ["a", "b"] },
+      grun_3: { goal: "goal_A", at: day(3), category: "tool_error", actions: ["b"] }, // no kind given for its first action
+      grun_4: { goal: "goal_B", at: day(4) }, // no category, no action
       grun_5: { goal: "goal_B", at: day(4), outcome: "succeeded" },
       grun_6: { goal: "goal_A", at: day(4), category: "tool_error", actions: ["a"] }, // reviewed already
+      grun_7: { goal: "goal_C", at: day(4), category: "tool_error", actions: ["a"] }, // no goal given
     });
     await withStore(path, async (store) => {
       await store.insertReviews([write("grun_6", { review_reason: "manual" })]);
-      const keys = [
-        { goal: GOAL_A, actions: '["a"]', failure_category: "tool_error", own_candidates: ["initiative / a: retry"] },
-        { goal: GOAL_B, actions: "[]", failure_category: null, own_candidates: [] },
-      ];
+      const keys = {
+        goals: [{ goal: GOAL_A, goal_type: "initiative" }, { goal: GOAL_B, goal_type: "initiative" }],
+        kinds: [
+          { goal_type: "initiative", first_action: "a", failure_category: "tool_error", own_candidates: ["initiative / a: retry"] },
+          { goal_type: "initiative", first_action: null, failure_category: null, own_candidates: [] },
+        ],
+      };
       expect(await store.insertFailureReviews({ since: day(2), until: day(5) }, keys, "2026-03-09T00:00:00.000Z")).toBe(3);
       const made = (await store.listAars({ limit: 10 })).filter((r) => r.created_at === "2026-03-09T00:00:00.000Z");
-      expect(made.map((r) => [r.run_id, r.review_reason, r.lesson_candidates]).sort()).toEqual([
-        ["grun_1", "failed", ["initiative / a: retry"]],
-        ["grun_2", "partial", ["initiative / a: retry"]],
-        ["grun_4", "failed", []],
+      expect(made.map((r) => [r.run_id, r.review_reason, r.lesson_candidates, r.intended]).sort()).toEqual([
+        ["grun_1", "failed", ["initiative / a: retry"], `${GOAL_A.intent}, no plan recorded`],
+        ["grun_2", "partial", ["initiative / a: retry"], `${GOAL_A.intent}, no plan recorded`],
+        ["grun_4", "failed", [], `${GOAL_B.intent}, no plan recorded`],
       ]);
       expect(await store.templateReviewsAt("2026-03-09T00:00:00.000Z")).toEqual(["grun_1", "grun_2", "grun_4"]);
       expect((await store.getAar("grun_6"))?.review_reason).toBe("manual");

@@ -116,8 +116,8 @@ describe("the ledger pass", () => {
       ],
       { reviewed: new Map([["a5", { candidates: null, metricsBefore: null, metricsAfter: null }]]) },
     );
-    // Failed and partial runs by goal, actions and category (their reviews are written by one statement).
-    expect(p.failuresDue().map((d) => [d.goalId, d.actions, d.failureCategory, d.runs])).toEqual([["g1", "[]", null, 2]]);
+    // Failed and partial runs: their goals and kinds (their reviews are written by one statement).
+    expect(p.failuresDue()).toEqual({ goalIds: ["g1"], kinds: [{ goalType: "initiative", firstAction: null, failureCategory: null, ownCandidates: [] }] });
     expect(p.dueReasons()).toEqual({ failed: 1, partial: 1, notable_success: 2 });
     // Notable successes one by one, in start order, with the streak before them and their own candidate.
     expect(p.notableSuccessesDue().map((d) => [d.runId, d.priorFailures, d.ownCandidates])).toEqual([
@@ -139,7 +139,7 @@ describe("the ledger pass", () => {
     expect(sources[0]?.texts).toEqual([{ text: own, from: "review" }]);
     expect(sources[1]?.texts).toBe(sources[0]?.texts); // one list for the goal type, first action and category
     expect(sources[2]?.texts).toEqual([{ text: "pin the CLI", from: "agent" }, { text: "pin the CLI", from: "review" }, { text: own, from: "review" }]);
-    expect(p.failuresDue().map((d) => [d.actions, d.runs])).toEqual([['["call_api"]', 2], ['["call_api","write"]', 1], ["[]", 1]]);
+    expect(p.failuresDue().kinds.map((k) => [k.firstAction, k.failureCategory, k.ownCandidates.length])).toEqual([["call_api", "tool_error", 1], [null, null, 0]]);
   });
 
   it("collects the window's runs that proposed lessons, agents' notes before their existing review's, and a due review's, in start order", () => {
@@ -157,14 +157,14 @@ describe("the ledger pass", () => {
         ]),
       },
     );
-    expect(p.candidates().map((c) => [c.source.runId, c.source.actionType, c.source.failureCategory, c.source.texts, c.source.metricsAfter])).toEqual([
-      ["r1", "query", "execution_timeout", [{ text: "split the query", from: "agent" }, { text: "from the review", from: "review" }], { kr: 2 }],
+    expect(p.candidates().map((c) => [c.source.runId, c.source.actionType, c.source.failureCategory, c.source.texts, c.source.keyResultsMoved])).toEqual([
+      ["r1", "query", "execution_timeout", [{ text: "split the query", from: "agent" }, { text: "from the review", from: "review" }], true],
       // r2 is due a review now (a notable success): what worked is its review's candidate
-      ["r2", "*", null, [{ text: "initiative / any action: what worked after 2 failures: the plan", from: "review" }], null],
-      ["r3", "*", null, [{ text: "retry later", from: "review" }], { kr: 1 }],
+      ["r2", "*", null, [{ text: "initiative / any action: what worked after 2 failures: the plan", from: "review" }], false],
+      ["r3", "*", null, [{ text: "retry later", from: "review" }], false],
     ]);
     // Runs with a review are not due another; r2 is the first success after two failures.
     expect(p.notableSuccessesDue().map((d) => d.runId)).toEqual(["r2"]);
-    expect(p.failuresDue()).toEqual([]);
+    expect(p.failuresDue()).toEqual({ goalIds: [], kinds: [] });
   });
 });

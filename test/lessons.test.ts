@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { openGoalOps } from "../src/index.js";
-import { type CandidateSource, groupCandidates, lessonFingerprint, normaliseLessonText, runImpact } from "../src/learning/lessonCandidates.js";
+import { type CandidateSource, groupCandidates, keyResultsMoved, lessonFingerprint, normaliseLessonText, runImpact } from "../src/learning/lessonCandidates.js";
 import { confidenceOf } from "../src/learning/lessons.js";
 import { runCli, runCliJson, syncedRepo } from "./helpers/cli.js";
 import { goalYaml, IDS, lessonYaml, validTree } from "./helpers/specs.js";
 
 const source = (runId: string, texts: CandidateSource["texts"], extra: Partial<CandidateSource> = {}): CandidateSource => ({
-  runId, goalType: "initiative", actionType: "send_message", failureCategory: "tool_error", businessOutcome: "unknown", metricsBefore: null, metricsAfter: null, texts, ...extra,
+  runId, goalType: "initiative", actionType: "send_message", failureCategory: "tool_error", businessOutcome: "unknown", keyResultsMoved: false, texts, ...extra,
 });
 
 describe("lesson candidates", () => {
@@ -24,9 +24,18 @@ describe("lesson candidates", () => {
   });
 
   it("scores frequency (distinct runs) x mean impact, and promotes at the threshold", () => {
-    expect(runImpact({ businessOutcome: "unknown", metricsBefore: null, metricsAfter: null })).toBe(1);
-    expect(runImpact({ businessOutcome: "degraded", metricsBefore: { k: 1 }, metricsAfter: { k: 2 } })).toBe(2.5);
-    expect(runImpact({ businessOutcome: "neutral", metricsBefore: { k: 1 }, metricsAfter: { k: 1 } })).toBe(1);
+    expect(runImpact({ businessOutcome: "unknown", keyResultsMoved: false })).toBe(1);
+    expect(runImpact({ businessOutcome: "degraded", keyResultsMoved: true })).toBe(2.5);
+    expect(runImpact({ businessOutcome: "neutral", keyResultsMoved: false })).toBe(1);
+    // A key result moved: a value after the run differs from the one before (none is null).
+    expect(keyResultsMoved(null, null)).toBe(false);
+    expect(keyResultsMoved('{"k":1}', '{"k":1}')).toBe(false);
+    expect(keyResultsMoved('{"k":1}', '{"k":2}')).toBe(true);
+    expect(keyResultsMoved('{"j":1,"k":1}', '{"k":1.0,"j":1}')).toBe(false); // another text, the same values
+    expect(keyResultsMoved('{"k":1,"gone":5}', '{"k":1}')).toBe(false); // only the values after count
+    expect(keyResultsMoved(null, '{"k":null}')).toBe(false);
+    expect(keyResultsMoved(null, '{"k":0}')).toBe(true);
+    expect(keyResultsMoved('{"k":3}', null)).toBe(false);
     const groups = groupCandidates(
       [
         // One run saying it as its note and in its review counts once.

@@ -13,8 +13,7 @@
  */
 import type { LessonEvidenceCounts, LessonEvidenceRow, OutcomeGroupRow, RunFacts } from "../store/types.js";
 import { ownLessonCandidates } from "./afterActionReview.js";
-import type { CandidateSource } from "./lessonCandidates.js";
-import { entry } from "./mapEntry.js";
+import { type CandidateSource, keyResultsMoved } from "./lessonCandidates.js";
 import type { SideCounts } from "./ruleEvaluation.js";
 
 export interface LedgerPassSetup {
@@ -37,18 +36,18 @@ export interface LedgerPassSetup {
 }
 
 /**
- * The window's failed and partial runs due a review with the same goal, actions and failure
- * category: their reviews share the goal and their own lesson candidates.
+ * The window's failed and partial runs due a review: their goals, and each kind of them (goal
+ * type, first action, failure category) with their reviews' own lesson candidates.
  */
 export interface DueFailures {
-  goalId: string;
-  /** The runs' actions_taken as stored (JSON). */
-  actions: string;
-  failureCategory: string | null;
+  goalIds: string[];
+  kinds: { goalType: string; firstAction: string | null; failureCategory: string | null; ownCandidates: readonly string[] }[];
+}
+
+/** A kind of failed run's review's own lesson candidates, and the same as candidate texts (one list for all its runs). */
+interface OwnCandidates {
   ownCandidates: readonly string[];
-  /** The same as candidate texts, shared by the runs that propose nothing else. */
   reviewTexts: CandidateSource["texts"];
-  runs: number;
 }
 
 /** A notable success due a review: the first success of its goal after two or more failed or partial runs. */
@@ -85,7 +84,6 @@ interface GoalStreak {
 export class LedgerPass {
   private seq = 0;
   private readonly parsed = new Map<string, unknown>();
-  private readonly parsedMetrics = new Map<string, Record<string, number | null>>();
   // Keyed part by part (goal type, action, failure category): the parts are strings met again and
   // again, whose hash V8 keeps, where a key joined from them would be a new string every run.
   private readonly groups = new Map<string, Map<string | null, Map<string | null, OutcomeGroupRow>>>();
@@ -94,8 +92,8 @@ export class LedgerPass {
   private readonly lessons = new Map<string, LessonEvidenceCounts>();
   private readonly evidenceRows: LessonEvidenceRow[] = [];
   private readonly streaks = new Map<string, GoalStreak>();
-  private readonly dueFailures = new Map<string, Map<string, Map<string | null, DueFailures>>>();
-  private readonly ownByKind = new Map<string, Map<string | null, Map<string | null, Pick<DueFailures, "ownCandidates" | "reviewTexts">>>>();
+  private readonly dueGoals = new Set<string>();
+  private readonly ownByKind = new Map<string, Map<string | null, Map<string | null, OwnCandidates>>>();
   private readonly dueByReason = { failed: 0, partial: 0, notable_success: 0 };
   private readonly notables: DueNotableSuccess[] = [];
   private readonly candidateRuns: CandidateRun[] = [];
@@ -141,9 +139,17 @@ export class LedgerPass {
 
     const verified = succeeded && verifier === "passed";
     const actions = actionsJson === "[]" ? NONE : (this.parse(actionsJson) as string[]);
-    const byType = entry(this.goalTypeGroups, goalType, () => newGroup(goalType, null, null));
+    let byType = this.goalTypeGroups.get(goalType);
+    if (byType === undefined) {
+      byType = newGroup(goalType, null, null);
+      this.goalTypeGroups.set(goalType, byType);
+    }
     count(byType, outcome, verified, business);
-    const byAction = entry(this.groups, goalType, () => new Map());
+    let byAction = this.groups.get(goalType);
+    if (byAction === undefined) {
+      byAction = new Map();
+      this.groups.set(goalType, byAction);
+    }
     if (actions.length === 0) count(group(byAction, goalType, null, category), outcome, verified, business);
     for (const action of actions) count(group(byAction, goalType, action, category), outcome, verified, business);
 
@@ -165,7 +171,7 @@ export class LedgerPass {
     let sharedTexts: CandidateSource["texts"] | null = null;
     if (this.setup.collect.due && review === undefined) {
       if (failed) {
-        const due = this.dueFailure(goalId, goalType, actionsJson, actions, category, outcome as "failed" | "partial");
+        const due = this.dueFailure(goalId, goalType, actions, category, outcome as "failed" | "partial");
         ownCandidates = due.ownCandidates;
         sharedTexts = due.reviewTexts;
       } else if (succeeded && priorFailures >= 2) {
@@ -195,35 +201,36 @@ export class LedgerPass {
           actionType: actions[0] ?? "*",
           failureCategory: category,
           businessOutcome: business,
-          metricsBefore: this.parseMetrics(metricsBefore ?? review?.metricsBefore ?? null),
-          metricsAfter: this.parseMetrics(metricsAfter ?? review?.metricsAfter ?? null),
+          // The metrics come only when they differ; from the scan or, for a reviewed run, the review's read.
+          keyResultsMoved: keyResultsMoved(metricsBefore ?? review?.metricsBefore ?? null, metricsAfter ?? review?.metricsAfter ?? null),
           texts,
         },
       });
     }
   }
 
-  /** Counts a failed or partial run due a review under its key; returns the key's entry. */
-  private dueFailure(goalId: string, goalType: string, actionsJson: string, actions: readonly string[], category: string | null, reason: "failed" | "partial"): DueFailures {
+  /** Counts a failed or partial run due a review; returns its kind's own lesson candidates. */
+  private dueFailure(goalId: string, goalType: string, actions: readonly string[], category: string | null, reason: "failed" | "partial"): OwnCandidates {
     this.dueByReason[reason]++;
-    const byActions = entry(this.dueFailures, goalId, () => new Map());
-    const byCategory = entry(byActions, actionsJson, () => new Map());
-    let due = byCategory.get(category);
-    if (due === undefined) {
-      due = { goalId, actions: actionsJson, failureCategory: category, ...this.ownCandidatesOf(goalType, actions[0] ?? null, actions, category), runs: 0 };
-      byCategory.set(category, due);
-    }
-    due.runs++;
-    return due;
+    this.dueGoals.add(goalId);
+    return this.ownCandidatesOf(goalType, actions[0] ?? null, actions, category);
   }
 
   /**
    * A failure review's own lesson candidates depend on the goal type, first action and category
    * only: one list (frozen, so the grouper may keep what it made of it) for all their runs.
    */
-  private ownCandidatesOf(goalType: string, firstAction: string | null, actions: readonly string[], category: string | null): Pick<DueFailures, "ownCandidates" | "reviewTexts"> {
-    const byAction = entry(this.ownByKind, goalType, () => new Map());
-    const byCategory = entry(byAction, firstAction, () => new Map());
+  private ownCandidatesOf(goalType: string, firstAction: string | null, actions: readonly string[], category: string | null): OwnCandidates {
+    let byAction = this.ownByKind.get(goalType);
+    if (byAction === undefined) {
+      byAction = new Map();
+      this.ownByKind.set(goalType, byAction);
+    }
+    let byCategory = byAction.get(firstAction);
+    if (byCategory === undefined) {
+      byCategory = new Map();
+      byAction.set(firstAction, byCategory);
+    }
     let own = byCategory.get(category);
     if (own === undefined) {
       const ownCandidates = Object.freeze(ownLessonCandidates(goalType, actions, category, null));
@@ -245,17 +252,6 @@ export class LedgerPass {
     return prior;
   }
 
-  /** Metrics recur too (a goal's key results between changes): parsed once, shared read-only. */
-  private parseMetrics(json: string | null): Record<string, number | null> | null {
-    if (json === null) return null;
-    let value = this.parsedMetrics.get(json);
-    if (value === undefined) {
-      value = JSON.parse(json) as Record<string, number | null>;
-      if (this.parsedMetrics.size < PARSE_CACHE_LIMIT) this.parsedMetrics.set(json, value);
-    }
-    return value;
-  }
-
   private parse(json: string): unknown {
     let value = this.parsed.get(json);
     if (value === undefined) {
@@ -263,6 +259,11 @@ export class LedgerPass {
       if (this.parsed.size < PARSE_CACHE_LIMIT) this.parsed.set(json, value);
     }
     return value;
+  }
+
+  /** A goal's type, as the pass knew it. */
+  goalType(goalId: string): string | undefined {
+    return this.setup.goalTypes.get(goalId);
   }
 
   /** Finished runs of the window counted (runs of goals not in the database left out). */
@@ -292,9 +293,13 @@ export class LedgerPass {
     return [...this.evidenceRows].reverse();
   }
 
-  /** The window's failed and partial runs due a review (they have none), by key. */
-  failuresDue(): DueFailures[] {
-    return [...this.dueFailures.values()].flatMap((byActions) => [...byActions.values()].flatMap((byCategory) => [...byCategory.values()]));
+  /** The window's failed and partial runs due a review (they have none): their goals and kinds. */
+  failuresDue(): DueFailures {
+    const kinds: DueFailures["kinds"] = [];
+    for (const [goalType, byAction] of this.ownByKind) {
+      for (const [firstAction, byCategory] of byAction) for (const [failureCategory, own] of byCategory) kinds.push({ goalType, firstAction, failureCategory, ownCandidates: own.ownCandidates });
+    }
+    return { goalIds: [...this.dueGoals], kinds };
   }
 
   /** The window's notable successes due a review, in start order. */
@@ -329,8 +334,16 @@ function newGroup(goalType: string, action: string | null, category: string | nu
 }
 
 function group(byAction: Map<string | null, Map<string | null, OutcomeGroupRow>>, goalType: string, action: string | null, category: string | null): OutcomeGroupRow {
-  const byCategory = entry(byAction, action, () => new Map());
-  const found = entry(byCategory, category, () => newGroup(goalType, action, category));
+  let byCategory = byAction.get(action);
+  if (byCategory === undefined) {
+    byCategory = new Map();
+    byAction.set(action, byCategory);
+  }
+  let found = byCategory.get(category);
+  if (found === undefined) {
+    found = newGroup(goalType, action, category);
+    byCategory.set(category, found);
+  }
   return found;
 }
 

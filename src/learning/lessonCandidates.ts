@@ -13,7 +13,6 @@
  * - A group whose score reaches `learning.promote_score` (default 3) is proposed as a lesson.
  */
 import { createHash } from "node:crypto";
-import { entry } from "./mapEntry.js";
 
 export interface CandidateSource {
   runId: string;
@@ -22,8 +21,8 @@ export interface CandidateSource {
   actionType: string;
   failureCategory: string | null;
   businessOutcome: string;
-  metricsBefore: Record<string, number | null> | null;
-  metricsAfter: Record<string, number | null> | null;
+  /** A key result's value changed during the run (see keyResultsMoved). */
+  keyResultsMoved: boolean;
   /** The agent's own lesson candidates, then its review's. */
   texts: readonly { text: string; from: "agent" | "review" }[];
 }
@@ -61,12 +60,21 @@ export function lessonFingerprint(goalType: string, actionType: string, failureC
   return createHash("sha256").update(JSON.stringify([goalType, actionType, failureCategory ?? "", normaliseLessonText(text)])).digest("hex").slice(0, 16);
 }
 
-export function runImpact(source: Pick<CandidateSource, "businessOutcome" | "metricsBefore" | "metricsAfter">): number {
+/**
+ * Whether a key result's value changed during a run: one of the values after it differs from the
+ * value before (none counts as null). The metrics as stored (JSON); the same text (or none) is no
+ * change, without parsing.
+ */
+export function keyResultsMoved(metricsBefore: string | null, metricsAfter: string | null): boolean {
+  if (metricsBefore === metricsAfter || metricsAfter === null) return false;
+  const before = (metricsBefore === null ? {} : JSON.parse(metricsBefore)) as Record<string, number | null>;
+  const after = JSON.parse(metricsAfter) as Record<string, number | null>;
+  return Object.keys(after).some((kr) => (before[kr] ?? null) !== (after[kr] ?? null));
+}
+
+export function runImpact(source: Pick<CandidateSource, "businessOutcome" | "keyResultsMoved">): number {
   const business = source.businessOutcome === "improved" || source.businessOutcome === "degraded" ? 1 : 0;
-  const before = source.metricsBefore ?? {};
-  const after = source.metricsAfter ?? {};
-  const moved = Object.keys(after).some((kr) => (before[kr] ?? null) !== (after[kr] ?? null));
-  return 1 + business + (moved ? 0.5 : 0);
+  return 1 + business + (source.keyResultsMoved ? 0.5 : 0);
 }
 
 interface ResolvedText {
@@ -148,9 +156,21 @@ export class CandidateGrouper {
   private fingerprintOf(source: CandidateSource, text: string): string | null {
     // Nested by part: the parts are strings met again and again (V8 keeps a string's hash), where
     // a key joined from them would be a new string to hash for every run.
-    const byAction = entry(this.fingerprints, source.goalType, () => new Map());
-    const byCategory = entry(byAction, source.actionType, () => new Map());
-    const byText = entry(byCategory, source.failureCategory, () => new Map());
+    let byAction = this.fingerprints.get(source.goalType);
+    if (byAction === undefined) {
+      byAction = new Map();
+      this.fingerprints.set(source.goalType, byAction);
+    }
+    let byCategory = byAction.get(source.actionType);
+    if (byCategory === undefined) {
+      byCategory = new Map();
+      byAction.set(source.actionType, byCategory);
+    }
+    let byText = byCategory.get(source.failureCategory);
+    if (byText === undefined) {
+      byText = new Map();
+      byCategory.set(source.failureCategory, byText);
+    }
     let fingerprint = byText.get(text);
     if (fingerprint === undefined) {
       fingerprint = normaliseLessonText(text) === "" ? null : lessonFingerprint(source.goalType, source.actionType, source.failureCategory, text);

@@ -387,10 +387,9 @@ export interface GoalOpsStore extends ContinuityStore {
   insertReviews(reviews: readonly ReviewWrite[]): Promise<number>;
   /**
    * Reviews every failed or partial finished run started in [since, until) that has none and
-   * matches one of `keys` (its goal, actions and failure category), in one statement; returns how
-   * many were made.
+   * whose goal and kind `keys` hold, in one statement; returns how many were made.
    */
-  insertFailureReviews(window: { since: string; until: string }, keys: readonly FailureReviewKey[], at: string): Promise<number>;
+  insertFailureReviews(window: { since: string; until: string }, keys: FailureReviewKeys, at: string): Promise<number>;
   /** The runs of the reviews made at `at` whose texts are the template's (for a summarizer). */
   templateReviewsAt(at: string): Promise<string[]>;
   /** Replaces texts of a run's review (a summarizer's answer); returns the review. */
@@ -531,15 +530,13 @@ export interface ReviewWrite {
 }
 
 /**
- * The failed and partial runs of one goal with the same actions and failure category: their
- * reviews differ only by what their runs hold, so they share the goal and lesson candidates.
+ * What a window's failed and partial runs' reviews are made from, beside their runs: each goal as
+ * reviewed, and each kind of run's own lesson candidates (they depend on the goal type, the run's
+ * first action and its failure category only).
  */
-export interface FailureReviewKey {
-  goal: ReviewedGoal;
-  /** The runs' actions_taken, as stored (JSON). */
-  actions: string;
-  failure_category: string | null;
-  own_candidates: readonly string[];
+export interface FailureReviewKeys {
+  goals: readonly { goal: ReviewedGoal; goal_type: string }[];
+  kinds: readonly { goal_type: string; first_action: string | null; failure_category: string | null; own_candidates: readonly string[] }[];
 }
 
 /** Texts a review's narrative replaces (a summarizer's answer), by field. */

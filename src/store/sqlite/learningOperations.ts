@@ -2,7 +2,7 @@
  * The learning side's SQL: after-action reviews, lessons and playbook rules. Its read of the
  * ledger is in ledgerScanOperations.ts.
  */
-import type { AfterActionReviewRecord, FailureReviewKey, LessonRow, ReviewedGoal, ReviewNarrative, ReviewWrite, RuleEventRow, RuleRow } from "../types.js";
+import type { AfterActionReviewRecord, FailureReviewKeys, LessonRow, ReviewedGoal, ReviewNarrative, ReviewWrite, RuleEventRow, RuleRow } from "../types.js";
 import { cached, type SqliteDatabase, transaction } from "./database.js";
 
 const AAR_JSON = ["what_worked", "what_failed", "lesson_candidates", "recommended_changes", "sustain", "improve"] as const;
@@ -83,28 +83,31 @@ export function insertReviews(db: SqliteDatabase, reviews: readonly ReviewWrite[
 
 // The window's failed and partial runs, in the table's order from the window's first run (as the
 // learning scan reads them: the started_at index would cost a search of the table per run), each
-// matched to its key by goal, actions and failure category. A run with a review is left as it is.
+// matched to its goal and its kind (goal type, first action, failure category). A run with a
+// review is left as it is.
 const INSERT_FAILURE_REVIEWS = `INSERT OR IGNORE INTO aar_reviews (run_id, goal_id, review_reason, prior_failures, goal_text_id, candidates_id, narrative_source, created_at)
-  SELECT r.run_id, r.goal_id, r.local_outcome, 0, k.goal_text_id, k.candidates_id, 'template', @at
-  FROM goal_runs r CROSS JOIN temp.aar_due_keys k ON k.goal_id = r.goal_id AND k.actions = r.actions_taken AND k.category = ifnull(r.failure_category, '')
+  SELECT r.run_id, r.goal_id, r.local_outcome, 0, g.goal_text_id, k.candidates_id, 'template', @at
+  FROM goal_runs r
+    CROSS JOIN temp.aar_due_goals g ON g.goal_id = r.goal_id
+    CROSS JOIN temp.aar_due_kinds k ON k.goal_type = g.goal_type AND k.first_action = ifnull(json_extract(r.actions_taken, '$[0]'), '') AND k.category = ifnull(r.failure_category, '')
   WHERE r.rowid >= (SELECT min(rowid) FROM goal_runs WHERE started_at >= @since) AND r.run_state = 'finished'
     AND r.local_outcome IN ('failed', 'partial') AND +r.started_at >= @since AND +r.started_at < @until`;
 
-function insertFailureReviewsBody(db: SqliteDatabase, window: { since: string; until: string }, keys: readonly FailureReviewKey[], at: string): number {
-  cached(db, `CREATE TEMP TABLE IF NOT EXISTS aar_due_keys (goal_id TEXT NOT NULL, actions TEXT NOT NULL, category TEXT NOT NULL,
-    goal_text_id INTEGER NOT NULL, candidates_id INTEGER NOT NULL, PRIMARY KEY (goal_id, actions, category)) WITHOUT ROWID`).run();
-  cached(db, "DELETE FROM temp.aar_due_keys").run();
+function insertFailureReviewsBody(db: SqliteDatabase, window: { since: string; until: string }, keys: FailureReviewKeys, at: string): number {
+  cached(db, "CREATE TEMP TABLE IF NOT EXISTS aar_due_goals (goal_id TEXT PRIMARY KEY, goal_type TEXT NOT NULL, goal_text_id INTEGER NOT NULL) WITHOUT ROWID").run();
+  cached(db, `CREATE TEMP TABLE IF NOT EXISTS aar_due_kinds (goal_type TEXT NOT NULL, first_action TEXT NOT NULL, category TEXT NOT NULL,
+    candidates_id INTEGER NOT NULL, PRIMARY KEY (goal_type, first_action, category)) WITHOUT ROWID`).run();
   const refs = new ReviewRefs(db);
-  for (const k of keys) {
-    cached(db, "INSERT OR REPLACE INTO temp.aar_due_keys VALUES (?, ?, ?, ?, ?)").run(k.goal.goal_id, k.actions, k.failure_category ?? "", refs.goal(k.goal), refs.list(k.own_candidates));
-  }
+  for (const { goal, goal_type } of keys.goals) cached(db, "INSERT OR REPLACE INTO temp.aar_due_goals VALUES (?, ?, ?)").run(goal.goal_id, goal_type, refs.goal(goal));
+  for (const k of keys.kinds) cached(db, "INSERT OR REPLACE INTO temp.aar_due_kinds VALUES (?, ?, ?, ?)").run(k.goal_type, k.first_action ?? "", k.failure_category ?? "", refs.list(k.own_candidates));
   const made = cached(db, INSERT_FAILURE_REVIEWS).run({ at, since: window.since, until: window.until }).changes;
-  cached(db, "DELETE FROM temp.aar_due_keys").run();
+  cached(db, "DELETE FROM temp.aar_due_goals").run();
+  cached(db, "DELETE FROM temp.aar_due_kinds").run();
   return made;
 }
 
-/** Reviews the window's failed and partial runs that have none and match a key, in one statement. */
-export function insertFailureReviews(db: SqliteDatabase, window: { since: string; until: string }, keys: readonly FailureReviewKey[], at: string): number {
+/** Reviews the window's failed and partial runs that have none and whose goal and kind `keys` hold, in one statement. */
+export function insertFailureReviews(db: SqliteDatabase, window: { since: string; until: string }, keys: FailureReviewKeys, at: string): number {
   return transaction(db, insertFailureReviewsBody).immediate(db, window, keys, at);
 }
 

@@ -12,12 +12,15 @@ import { cached, type SqliteDatabase } from "./database.js";
 // "review": every run also carries its metrics (a run due a review proposes the review's lesson
 // candidates, whose impact they measure: any failed or partial run, and a success that turns out
 // notable), a success its plan (a notable success's candidate names it). "evidence": the metrics
-// only where a lesson candidate needs them. "outcomes": only what the outcome groups count, in no
-// particular order (no sort).
+// only where a lesson candidate needs them. Metrics come only when they differ (equal texts: no
+// key result moved), which spares most runs two strings. "outcomes": only what the outcome groups
+// count, in no particular order (no sort).
+const MOVED = "r.metrics_before IS NOT r.metrics_after";
 const COUNTED = "r.goal_id, r.started_at, r.local_outcome, r.verifier_status, r.business_outcome, r.failure_category, r.actions_taken";
 const WINDOW = "FROM goal_runs r WHERE r.run_state = 'finished' AND r.started_at >= ? AND r.started_at < ?";
 const withEvidence = (review: boolean) => {
-  const metrics = review ? "r.metrics_before, r.metrics_after" : "CASE WHEN r.lesson_candidates != '[]' THEN r.metrics_before END, CASE WHEN r.lesson_candidates != '[]' THEN r.metrics_after END";
+  const when = review ? MOVED : `r.lesson_candidates != '[]' AND ${MOVED}`;
+  const metrics = `CASE WHEN ${when} THEN r.metrics_before END, CASE WHEN ${when} THEN r.metrics_after END`;
   return `SELECT r.run_id, ${COUNTED}, r.context_lessons, r.context_rules, NULLIF(r.lesson_candidates, '[]'), ${metrics},
       ${review ? "CASE WHEN r.local_outcome = 'succeeded' THEN r.plan_summary END" : "NULL"}
     ${WINDOW} ORDER BY r.started_at, r.run_id`;
@@ -120,7 +123,8 @@ function insertionPoint(held: readonly RunFacts[], row: RunFacts): number {
  */
 export function windowReviews(db: SqliteDatabase, window: { since: string; until: string }): WindowReview[] {
   // The view composes only the column asked for.
-  const rows = cached(db, `SELECT a.run_id, NULLIF(a.lesson_candidates, '[]'), CASE WHEN a.lesson_candidates != '[]' THEN r.metrics_before END, CASE WHEN a.lesson_candidates != '[]' THEN r.metrics_after END
+  const rows = cached(db, `SELECT a.run_id, NULLIF(a.lesson_candidates, '[]'), CASE WHEN a.lesson_candidates != '[]' AND ${MOVED} THEN r.metrics_before END,
+      CASE WHEN a.lesson_candidates != '[]' AND ${MOVED} THEN r.metrics_after END
       FROM after_action_reviews a CROSS JOIN goal_runs r ON r.run_id = a.run_id
       WHERE r.run_state = 'finished' AND r.started_at >= ? AND r.started_at < ?`).raw(true).all(window.since, window.until) as [string, string | null, string | null, string | null][];
   return rows.map(([runId, candidates, metricsBefore, metricsAfter]) => ({ runId, candidates, metricsBefore, metricsAfter }));

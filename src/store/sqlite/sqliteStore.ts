@@ -1,6 +1,6 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
-import type { ContinuityReportRow, FailureReviewKey, ReviewNarrative, ReviewWrite, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
+import type { ContinuityReportRow, FailureReviewKeys, ReviewNarrative, ReviewWrite, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
 import { getAar, insertFailureReviews, insertReviews, listAars, listLessons, listRules, rollbackRule, ruleEvents, setReviewNarrative, templateReviewsAt } from "./learningOperations.js";
 import { failureStreakBefore, goalTypes, type StartOrder, scanFinishedRuns, windowReviews } from "./ledgerScanOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
@@ -278,7 +278,7 @@ export class SqliteStore implements GoalOpsStore {
   async insertReviews(reviews: readonly ReviewWrite[]) {
     return this.write(() => insertReviews(this.db, reviews));
   }
-  async insertFailureReviews(window: { since: string; until: string }, keys: readonly FailureReviewKey[], at: string) {
+  async insertFailureReviews(window: { since: string; until: string }, keys: FailureReviewKeys, at: string) {
     return this.write(() => insertFailureReviews(this.db, window, keys, at));
   }
   async templateReviewsAt(at: string) {
