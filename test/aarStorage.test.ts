@@ -63,8 +63,8 @@ function seedRuns(path: string, runs: Record<string, SeedRun>): void {
   }
 }
 
-const GOAL_A = { goal_id: "goal_A", title: "Ship the menu", intent: 'initiative "Ship the menu" (goal_A), to meet: orders at target' };
-const GOAL_B = { goal_id: "goal_B", title: "Grow orders", intent: 'initiative "Grow orders" (goal_B), with no success metrics stated' };
+const GOAL_A = { goal_id: "goal_A", goal_type: "initiative", title: "Ship the menu", intent: 'initiative "Ship the menu" (goal_A), to meet: orders at target' };
+const GOAL_B = { goal_id: "goal_B", goal_type: "initiative", title: "Grow orders", intent: 'initiative "Grow orders" (goal_B), with no success metrics stated' };
 
 function write(runId: string, over: Partial<ReviewWrite> = {}): ReviewWrite {
   return { run_id: runId, review_reason: "failed", prior_failures: 0, goal: GOAL_A, own_candidates: [], created_at: AT, ...over };
@@ -189,7 +189,7 @@ describe("after-action review storage", () => {
     expect(raw(path, (db) => db.prepare("SELECT COUNT(*) FROM after_action_reviews").pluck().get())).toBe(2);
   });
 
-  it("writes a window's failure reviews in one statement, matched by goal and kind (goal type, first action, category)", async () => {
+  it("writes a window's failure reviews in one statement, their candidates by kind (goal type, first action, category)", async () => {
     const path = dbPath();
     openDatabase(path).close();
     const day = (d: number) => `2026-03-0${d}T10:00:00.000Z`;
@@ -197,7 +197,7 @@ describe("after-action review storage", () => {
       grun_0: { goal: "goal_A", at: day(1), category: "tool_error", actions: ["a"] }, // before the window
       grun_1: { goal: "goal_A", at: day(2), category: "tool_error", actions: ["a"] },
       grun_2: { goal: "goal_A", at: day(3), outcome: "partial", category: "tool_error", actions: ["a", "b"] },
-      grun_3: { goal: "goal_A", at: day(3), category: "tool_error", actions: ["b"] }, // no kind given for its first action
+      grun_3: { goal: "goal_A", at: day(3), category: "tool_error", actions: ["b"] },
       grun_4: { goal: "goal_B", at: day(4) }, // no category, no action
       grun_5: { goal: "goal_B", at: day(4), outcome: "succeeded" },
       grun_6: { goal: "goal_A", at: day(4), category: "tool_error", actions: ["a"] }, // reviewed already
@@ -205,23 +205,23 @@ describe("after-action review storage", () => {
     });
     await withStore(path, async (store) => {
       await store.insertReviews([write("grun_6", { review_reason: "manual" })]);
-      const keys = {
-        goals: [{ goal: GOAL_A, goal_type: "initiative" }, { goal: GOAL_B, goal_type: "initiative" }],
-        kinds: [
-          { goal_type: "initiative", first_action: "a", failure_category: "tool_error", own_candidates: ["initiative / a: retry"] },
-          { goal_type: "initiative", first_action: null, failure_category: null, own_candidates: [] },
-        ],
-      };
-      expect(await store.insertFailureReviews({ since: day(2), until: day(5) }, keys, "2026-03-09T00:00:00.000Z")).toBe(3);
+      const goals = [GOAL_A, GOAL_B];
+      expect(await store.insertFailureReviews({ since: day(2), until: day(5) }, goals, "2026-03-09T00:00:00.000Z")).toBe(4);
+      // Their own lesson candidates are their kind's, stored apart (before or after the reviews).
+      await store.saveReviewKinds([
+        { goal_type: "initiative", first_action: "a", failure_category: "tool_error", own_candidates: ["initiative / a: retry"] },
+        { goal_type: "initiative", first_action: null, failure_category: null, own_candidates: [] },
+      ]);
       const made = (await store.listAars({ limit: 10 })).filter((r) => r.created_at === "2026-03-09T00:00:00.000Z");
       expect(made.map((r) => [r.run_id, r.review_reason, r.lesson_candidates, r.intended]).sort()).toEqual([
         ["grun_1", "failed", ["initiative / a: retry"], `${GOAL_A.intent}, no plan recorded`],
         ["grun_2", "partial", ["initiative / a: retry"], `${GOAL_A.intent}, no plan recorded`],
+        ["grun_3", "failed", [], `${GOAL_A.intent}, no plan recorded`], // no kind stored for its first action
         ["grun_4", "failed", [], `${GOAL_B.intent}, no plan recorded`],
       ]);
-      expect(await store.templateReviewsAt("2026-03-09T00:00:00.000Z")).toEqual(["grun_1", "grun_2", "grun_4"]);
+      expect(await store.templateReviewsAt("2026-03-09T00:00:00.000Z")).toEqual(["grun_1", "grun_2", "grun_3", "grun_4"]);
       expect((await store.getAar("grun_6"))?.review_reason).toBe("manual");
-      expect(await store.insertFailureReviews({ since: day(2), until: day(5) }, keys, "2026-03-10T00:00:00.000Z")).toBe(0);
+      expect(await store.insertFailureReviews({ since: day(2), until: day(5) }, goals, "2026-03-10T00:00:00.000Z")).toBe(0);
     });
   });
 

@@ -16,6 +16,7 @@ export function reviewedGoal(goal: Pick<GoalRecord, "goal_id" | "title" | "goal_
   const metrics = (goal.spec.success_metrics as string[] | undefined) ?? [];
   return {
     goal_id: goal.goal_id,
+    goal_type: goal.goal_type,
     title: goal.title,
     intent: `${goal.goal_type} "${goal.title}" (${goal.goal_id}), ${metrics.length > 0 ? `to meet: ${metrics.join("; ")}` : "with no success metrics stated"}`,
   };

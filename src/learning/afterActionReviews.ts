@@ -4,7 +4,7 @@
  */
 import { InvalidInputError } from "../errors.js";
 import type { ResolvedConfig } from "../spec/config.js";
-import type { AfterActionReviewRecord, FailureReviewKeys, GoalOpsStore, GoalRecord, ReviewedGoal, ReviewReason } from "../store/types.js";
+import type { AfterActionReviewRecord, GoalOpsStore, GoalRecord, ReviewedGoal, ReviewReason } from "../store/types.js";
 import { ownLessonCandidates, reviewedGoal } from "./afterActionReview.js";
 import type { CandidateRun, LedgerPass } from "./ledgerPass.js";
 import { BEGINNING, scanLedger } from "./ledgerScan.js";
@@ -74,21 +74,15 @@ export class AfterActionReviews {
   /**
    * Reviews every run started in the window that needs one and has none (failed, partial, notable
    * success), as one pass over the ledger finds them (from its beginning: a notable success may
-   * follow failures from before the window). The pass only reads; then the failed and partial
-   * runs' reviews are written by one statement and the notable successes' in the same kind of
-   * transaction. With a summarizer, each review made is then given to it. Returns the pass, for
-   * what else it counted. `hooks.onBatch` sees the runs that proposed lessons, chunk by chunk.
+   * follow failures from before the window). The failed and partial runs' reviews are written by
+   * one statement meanwhile, their kinds' lesson candidates and the notable successes' reviews
+   * after it. With a summarizer, each review made is then given to it. Returns the pass, for what
+   * else it counted. `hooks.onBatch` sees the runs that proposed lessons, chunk by chunk.
    */
   async reviewWindow(window: { since: Date; until?: Date }, hooks: ReviewHooks = {}): Promise<DueReviews & { pass: LedgerPass }> {
     const at = this.now().toISOString();
     const since = window.since.toISOString();
     const until = (window.until ?? this.now()).toISOString();
-    const pass = await scanLedger(this.store, { from: BEGINNING, since, until, collect: "due" }, {
-      ...(hooks.onBatch !== undefined ? { afterChunk: (p: LedgerPass) => hooks.onBatch?.(p.takeCandidates()) } : {}),
-      ...(hooks.onRestart !== undefined ? { onRestart: hooks.onRestart } : {}),
-    });
-    hooks.onBatch?.(pass.takeCandidates());
-
     const goals = new Map<string, ReviewedGoal | undefined>();
     const goalOf = async (goalId: string) => {
       if (!goals.has(goalId)) {
@@ -97,24 +91,34 @@ export class AfterActionReviews {
       }
       return goals.get(goalId);
     };
-    // The notable successes first: both writes go in run order, and the fewer rows written first
-    // leave the many to append among them (the other way round, each notable success's row went
-    // to a page of its own: 1.5 s for 63,000 at a million runs).
+    // The failed and partial runs' reviews are written while the pass reads the ledger (the store
+    // may do it in another thread): they need only their goals, and the window's existing reviews
+    // are read before they start, so the pass counts the same runs due.
+    let failureReviews: Promise<number> | undefined;
+    const pass = await scanLedger(this.store, { from: BEGINNING, since, until, collect: "due" }, {
+      beforeScan: async (goalIds) => {
+        const reviewed: ReviewedGoal[] = [];
+        for (const goalId of goalIds) {
+          const goal = await goalOf(goalId);
+          if (goal !== undefined) reviewed.push(goal);
+        }
+        failureReviews = this.store.insertFailureReviews({ since, until }, reviewed, at);
+        // Awaited after the scan; a failure meanwhile is not an unhandled rejection.
+        failureReviews.catch(() => undefined);
+      },
+      ...(hooks.onBatch !== undefined ? { afterChunk: (p: LedgerPass) => hooks.onBatch?.(p.takeCandidates()) } : {}),
+      ...(hooks.onRestart !== undefined ? { onRestart: hooks.onRestart } : {}),
+    });
+    hooks.onBatch?.(pass.takeCandidates());
+    let made = (await failureReviews) ?? 0;
+    const kinds = pass.failuresDue().kinds.map((k) => ({ goal_type: k.goalType, first_action: k.firstAction, failure_category: k.failureCategory, own_candidates: k.ownCandidates }));
+    if (kinds.length > 0) await this.store.saveReviewKinds(kinds);
     const notables = [];
     for (const due of pass.notableSuccessesDue()) {
       const goal = await goalOf(due.goalId);
       if (goal !== undefined) notables.push({ run_id: due.runId, review_reason: "notable_success" as const, prior_failures: due.priorFailures, goal, own_candidates: due.ownCandidates, created_at: at });
     }
-    let made = notables.length === 0 ? 0 : await this.store.insertReviews(notables);
-    const due = pass.failuresDue();
-    const dueGoals: FailureReviewKeys["goals"][number][] = [];
-    for (const goalId of due.goalIds) {
-      const goal = await goalOf(goalId);
-      const goalType = pass.goalType(goalId);
-      if (goal !== undefined && goalType !== undefined) dueGoals.push({ goal, goal_type: goalType });
-    }
-    const kinds = due.kinds.map((k) => ({ goal_type: k.goalType, first_action: k.firstAction, failure_category: k.failureCategory, own_candidates: k.ownCandidates }));
-    if (dueGoals.length > 0) made += await this.store.insertFailureReviews({ since, until }, { goals: dueGoals, kinds }, at);
+    if (notables.length > 0) made += await this.store.insertReviews(notables);
 
     // By reason as the pass found them (a run that finished after the scan read is reviewed next time).
     const byReason: DueReviews["byReason"] = {};

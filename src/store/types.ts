@@ -387,9 +387,13 @@ export interface GoalOpsStore extends ContinuityStore {
   insertReviews(reviews: readonly ReviewWrite[]): Promise<number>;
   /**
    * Reviews every failed or partial finished run started in [since, until) that has none and
-   * whose goal and kind `keys` hold, in one statement; returns how many were made.
+   * whose goal `goals` holds (as reviewed now), in one statement; returns how many were made.
+   * Their lesson candidates are their kinds' (saveReviewKinds). A store may write them while the
+   * caller goes on (the SQLite store: in a worker thread, with a connection of its own).
    */
-  insertFailureReviews(window: { since: string; until: string }, keys: FailureReviewKeys, at: string): Promise<number>;
+  insertFailureReviews(window: { since: string; until: string }, goals: readonly ReviewedGoal[], at: string): Promise<number>;
+  /** Stores kinds of failed runs' own lesson candidates (a kind stored already keeps its candidates). */
+  saveReviewKinds(kinds: readonly ReviewKind[]): Promise<void>;
   /** The runs of the reviews made at `at` whose texts are the template's (for a summarizer). */
   templateReviewsAt(at: string): Promise<string[]>;
   /** Replaces texts of a run's review (a summarizer's answer); returns the review. */
@@ -510,6 +514,7 @@ export interface AfterActionReviewRecord {
 /** The goal a review is made for, as it is then: the view quotes its title and intent (src/learning/afterActionReview.ts). */
 export interface ReviewedGoal {
   goal_id: string;
+  goal_type: string;
   title: string;
   intent: string;
 }
@@ -529,14 +534,12 @@ export interface ReviewWrite {
   created_at: string;
 }
 
-/**
- * What a window's failed and partial runs' reviews are made from, beside their runs: each goal as
- * reviewed, and each kind of run's own lesson candidates (they depend on the goal type, the run's
- * first action and its failure category only).
- */
-export interface FailureReviewKeys {
-  goals: readonly { goal: ReviewedGoal; goal_type: string }[];
-  kinds: readonly { goal_type: string; first_action: string | null; failure_category: string | null; own_candidates: readonly string[] }[];
+/** A kind of failed run (goal type, first action, failure category) and its review's own lesson candidates. */
+export interface ReviewKind {
+  goal_type: string;
+  first_action: string | null;
+  failure_category: string | null;
+  own_candidates: readonly string[];
 }
 
 /** Texts a review's narrative replaces (a summarizer's answer), by field. */

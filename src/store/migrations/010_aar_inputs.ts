@@ -26,7 +26,10 @@
  *   check cost 0.5 s of the 2.4 s the window's reviews took to write.
  * - aar_reviews.candidates_id: the review's own lesson candidates (aar_texts, a JSON list),
  *   written by src/learning/afterActionReview.ts; the view puts the agent's own (the run's
- *   lesson_candidates) first.
+ *   lesson_candidates) first. A failed or partial run's review leaves it NULL: its candidates
+ *   depend on the goal type, the run's first action and its failure category only, and are
+ *   found in aar_kinds by them. So the learning cycle can write those reviews (in a thread of
+ *   their own) while its pass over the ledger is still finding which kinds there are.
  */
 import { FAILURE_TAXONOMY } from "../../learning/failureTaxonomy.js";
 
@@ -74,11 +77,22 @@ ${Object.entries(FAILURE_TAXONOMY).map(([c, info]) => `  (${quote(c)}, ${quote(i
 CREATE TABLE aar_goals (
   goal_text_id INTEGER PRIMARY KEY,
   goal_id      TEXT NOT NULL,
+  goal_type    TEXT NOT NULL,
   title        TEXT NOT NULL,
   -- '<type> "<title>" (<id>), to meet: <success metrics>'
   intent       TEXT NOT NULL,
-  UNIQUE (goal_id, title, intent)
+  UNIQUE (goal_id, goal_type, title, intent)
 );
+
+-- A failed run's review's own lesson candidates (aar_texts), by the goal type, the run's first
+-- action ('' for none) and its failure category ('' for none).
+CREATE TABLE aar_kinds (
+  goal_type     TEXT NOT NULL,
+  first_action  TEXT NOT NULL,
+  category      TEXT NOT NULL,
+  candidates_id INTEGER NOT NULL,
+  PRIMARY KEY (goal_type, first_action, category)
+) WITHOUT ROWID;
 
 CREATE TABLE aar_reviews (
   run_id           TEXT PRIMARY KEY,
@@ -156,11 +170,12 @@ CREATE VIEW after_action_reviews AS
               WHERE NOT EXISTS (SELECT 1 FROM json_each(ifnull(r.metrics_before, '{}')) e WHERE e.key = f.key)
             ORDER BY side, position) k
         WHERE k.before IS NOT k.after) AS moves,
-      g.title, g.intent, x.meaning, x.root_cause, x.recommendation, c.text AS own_candidates
+      g.title, g.intent, x.meaning, x.root_cause, x.recommendation,
+      (SELECT c.text FROM aar_texts c WHERE c.text_id = ifnull(v.candidates_id, (SELECT k.candidates_id FROM aar_kinds k
+        WHERE k.goal_type = g.goal_type AND k.first_action = ifnull(json_extract(r.actions_taken, '$[0]'), '') AND k.category = ifnull(r.failure_category, '')))) AS own_candidates
     FROM aar_reviews v
       CROSS JOIN goal_runs r ON r.run_id = v.run_id
       LEFT JOIN aar_goals g ON g.goal_text_id = v.goal_text_id
       LEFT JOIN failure_taxonomy x ON x.category = r.failure_category
-      LEFT JOIN aar_texts c ON c.text_id = v.candidates_id
   ) b;
 `;

@@ -2,7 +2,7 @@
  * The learning side's SQL: after-action reviews, lessons and playbook rules. Its read of the
  * ledger is in ledgerScanOperations.ts.
  */
-import type { AfterActionReviewRecord, FailureReviewKeys, LessonRow, ReviewedGoal, ReviewNarrative, ReviewWrite, RuleEventRow, RuleRow } from "../types.js";
+import type { AfterActionReviewRecord, LessonRow, ReviewedGoal, ReviewKind, ReviewNarrative, ReviewWrite, RuleEventRow, RuleRow } from "../types.js";
 import { cached, type SqliteDatabase, transaction } from "./database.js";
 
 const AAR_JSON = ["what_worked", "what_failed", "lesson_candidates", "recommended_changes", "sustain", "improve"] as const;
@@ -48,11 +48,11 @@ class ReviewRefs {
   goal(goal: ReviewedGoal): number {
     let id = this.goalIds.get(goal);
     if (id !== undefined) return id;
-    const key = `${goal.goal_id}\0${goal.title}\0${goal.intent}`;
+    const key = `${goal.goal_id}\0${goal.goal_type}\0${goal.title}\0${goal.intent}`;
     id = this.goals.get(key);
     if (id === undefined) {
-      cached(this.db, "INSERT OR IGNORE INTO aar_goals (goal_id, title, intent) VALUES (?, ?, ?)").run(goal.goal_id, goal.title, goal.intent);
-      id = cached(this.db, "SELECT goal_text_id FROM aar_goals WHERE goal_id = ? AND title = ? AND intent = ?", true).get(goal.goal_id, goal.title, goal.intent) as number;
+      cached(this.db, "INSERT OR IGNORE INTO aar_goals (goal_id, goal_type, title, intent) VALUES (?, ?, ?, ?)").run(goal.goal_id, goal.goal_type, goal.title, goal.intent);
+      id = cached(this.db, "SELECT goal_text_id FROM aar_goals WHERE goal_id = ? AND goal_type = ? AND title = ? AND intent = ?", true).get(goal.goal_id, goal.goal_type, goal.title, goal.intent) as number;
       this.goals.set(key, id);
     }
     this.goalIds.set(goal, id);
@@ -83,32 +83,35 @@ export function insertReviews(db: SqliteDatabase, reviews: readonly ReviewWrite[
 
 // The window's failed and partial runs, in the table's order from the window's first run (as the
 // learning scan reads them: the started_at index would cost a search of the table per run), each
-// matched to its goal and its kind (goal type, first action, failure category). A run with a
-// review is left as it is.
+// with its goal as reviewed. A run with a review is left as it is.
 const INSERT_FAILURE_REVIEWS = `INSERT OR IGNORE INTO aar_reviews (run_id, goal_id, review_reason, prior_failures, goal_text_id, candidates_id, narrative_source, created_at)
-  SELECT r.run_id, r.goal_id, r.local_outcome, 0, g.goal_text_id, k.candidates_id, 'template', @at
-  FROM goal_runs r
-    CROSS JOIN temp.aar_due_goals g ON g.goal_id = r.goal_id
-    CROSS JOIN temp.aar_due_kinds k ON k.goal_type = g.goal_type AND k.first_action = ifnull(json_extract(r.actions_taken, '$[0]'), '') AND k.category = ifnull(r.failure_category, '')
+  SELECT r.run_id, r.goal_id, r.local_outcome, 0, g.goal_text_id, NULL, 'template', @at
+  FROM goal_runs r CROSS JOIN temp.aar_due_goals g ON g.goal_id = r.goal_id
   WHERE r.rowid >= (SELECT min(rowid) FROM goal_runs WHERE started_at >= @since) AND r.run_state = 'finished'
     AND r.local_outcome IN ('failed', 'partial') AND +r.started_at >= @since AND +r.started_at < @until`;
 
-function insertFailureReviewsBody(db: SqliteDatabase, window: { since: string; until: string }, keys: FailureReviewKeys, at: string): number {
-  cached(db, "CREATE TEMP TABLE IF NOT EXISTS aar_due_goals (goal_id TEXT PRIMARY KEY, goal_type TEXT NOT NULL, goal_text_id INTEGER NOT NULL) WITHOUT ROWID").run();
-  cached(db, `CREATE TEMP TABLE IF NOT EXISTS aar_due_kinds (goal_type TEXT NOT NULL, first_action TEXT NOT NULL, category TEXT NOT NULL,
-    candidates_id INTEGER NOT NULL, PRIMARY KEY (goal_type, first_action, category)) WITHOUT ROWID`).run();
+function insertFailureReviewsBody(db: SqliteDatabase, window: { since: string; until: string }, goals: readonly ReviewedGoal[], at: string): number {
+  cached(db, "CREATE TEMP TABLE IF NOT EXISTS aar_due_goals (goal_id TEXT PRIMARY KEY, goal_text_id INTEGER NOT NULL) WITHOUT ROWID").run();
   const refs = new ReviewRefs(db);
-  for (const { goal, goal_type } of keys.goals) cached(db, "INSERT OR REPLACE INTO temp.aar_due_goals VALUES (?, ?, ?)").run(goal.goal_id, goal_type, refs.goal(goal));
-  for (const k of keys.kinds) cached(db, "INSERT OR REPLACE INTO temp.aar_due_kinds VALUES (?, ?, ?, ?)").run(k.goal_type, k.first_action ?? "", k.failure_category ?? "", refs.list(k.own_candidates));
+  for (const goal of goals) cached(db, "INSERT OR REPLACE INTO temp.aar_due_goals VALUES (?, ?)").run(goal.goal_id, refs.goal(goal));
   const made = cached(db, INSERT_FAILURE_REVIEWS).run({ at, since: window.since, until: window.until }).changes;
   cached(db, "DELETE FROM temp.aar_due_goals").run();
-  cached(db, "DELETE FROM temp.aar_due_kinds").run();
   return made;
 }
 
-/** Reviews the window's failed and partial runs that have none and whose goal and kind `keys` hold, in one statement. */
-export function insertFailureReviews(db: SqliteDatabase, window: { since: string; until: string }, keys: FailureReviewKeys, at: string): number {
-  return transaction(db, insertFailureReviewsBody).immediate(db, window, keys, at);
+/** Reviews the window's failed and partial runs that have none and whose goal `goals` holds, in one statement. */
+export function insertFailureReviews(db: SqliteDatabase, window: { since: string; until: string }, goals: readonly ReviewedGoal[], at: string): number {
+  return transaction(db, insertFailureReviewsBody).immediate(db, window, goals, at);
+}
+
+function saveReviewKindsBody(db: SqliteDatabase, kinds: readonly ReviewKind[]): void {
+  const refs = new ReviewRefs(db);
+  for (const k of kinds) cached(db, "INSERT OR IGNORE INTO aar_kinds VALUES (?, ?, ?, ?)").run(k.goal_type, k.first_action ?? "", k.failure_category ?? "", refs.list(k.own_candidates));
+}
+
+/** Stores kinds of failed runs' own lesson candidates; a kind stored already keeps its own. */
+export function saveReviewKinds(db: SqliteDatabase, kinds: readonly ReviewKind[]): void {
+  transaction(db, saveReviewKindsBody).immediate(db, kinds);
 }
 
 /** The runs of the reviews made at `at` that read the template's texts (read in full: for a summarizer, reviews one by one anyway). */

@@ -1,7 +1,8 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
-import type { ContinuityReportRow, FailureReviewKeys, ReviewNarrative, ReviewWrite, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
-import { getAar, insertFailureReviews, insertReviews, listAars, listLessons, listRules, rollbackRule, ruleEvents, setReviewNarrative, templateReviewsAt } from "./learningOperations.js";
+import type { ContinuityReportRow, ReviewedGoal, ReviewKind, ReviewNarrative, ReviewWrite, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
+import { writeFailureReviewsInWorker } from "./failureReviewWorker.js";
+import { getAar, insertFailureReviews, insertReviews, listAars, listLessons, listRules, rollbackRule, ruleEvents, saveReviewKinds, setReviewNarrative, templateReviewsAt } from "./learningOperations.js";
 import { failureStreakBefore, goalTypes, type StartOrder, scanFinishedRuns, windowReviews } from "./ledgerScanOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import * as continuity from "./continuityOperations.js";
@@ -278,8 +279,15 @@ export class SqliteStore implements GoalOpsStore {
   async insertReviews(reviews: readonly ReviewWrite[]) {
     return this.write(() => insertReviews(this.db, reviews));
   }
-  async insertFailureReviews(window: { since: string; until: string }, keys: FailureReviewKeys, at: string) {
-    return this.write(() => insertFailureReviews(this.db, window, keys, at));
+  async insertFailureReviews(window: { since: string; until: string }, goals: readonly ReviewedGoal[], at: string) {
+    // In a worker thread with its own connection, unless this one must see the write: an
+    // in-memory database, or a transaction open here (a dry run's, to be rolled back).
+    const inWorker = this.path !== undefined && this.path !== ":memory:" && !this.db.inTransaction && !this.groupCommit;
+    const written = inWorker ? writeFailureReviewsInWorker({ path: this.path as string, options: this.options, window, goals, at }) : undefined;
+    return written ?? this.write(() => insertFailureReviews(this.db, window, goals, at));
+  }
+  async saveReviewKinds(kinds: readonly ReviewKind[]) {
+    return this.write(() => saveReviewKinds(this.db, kinds));
   }
   async templateReviewsAt(at: string) {
     return templateReviewsAt(this.db, at);
