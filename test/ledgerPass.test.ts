@@ -20,12 +20,12 @@ interface RunSpec {
 }
 
 function facts(r: RunSpec): RunFacts {
-  const candidates = r.candidates !== undefined && r.candidates.length > 0 ? JSON.stringify(r.candidates) : null;
+  const candidates = r.candidates !== undefined && r.candidates.length > 0 ? JSON.stringify(r.candidates) : "";
   return [
-    r.id, r.goal ?? "g1", r.at, r.outcome, r.verifier ?? null, r.business ?? "unknown", r.category ?? null,
-    JSON.stringify(r.actions ?? []), JSON.stringify(r.lessons ?? []), JSON.stringify(r.rules ?? []), candidates,
-    candidates === null ? null : '{"kr":1}', candidates === null ? null : '{"kr":2}',
-    r.outcome === "succeeded" ? "the plan" : null,
+    r.id, r.goal ?? "g1", r.at, `${r.outcome}|${r.verifier ?? ""}|${r.business ?? "unknown"}|${r.category ?? ""}`,
+    JSON.stringify(r.actions ?? []), `${JSON.stringify(r.lessons ?? [])}\n${JSON.stringify(r.rules ?? [])}`, candidates,
+    candidates === "" ? "" : '{"kr":1}', candidates === "" ? "" : '{"kr":2}',
+    r.outcome === "succeeded" ? "the plan" : "",
   ];
 }
 

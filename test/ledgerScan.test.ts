@@ -6,7 +6,7 @@ import { scanLedger } from "../src/learning/ledgerScan.js";
 import { openStore } from "../src/store/openStore.js";
 import { openDatabase, type SqliteDatabase } from "../src/store/sqlite/database.js";
 import { LedgerOrderLostError } from "../src/store/errors.js";
-import { runsInStartOrder, scanFinishedRuns } from "../src/store/sqlite/ledgerScanOperations.js";
+import { runsInStartOrder, runsInTableOrder, scanFinishedRuns } from "../src/store/sqlite/ledgerScanOperations.js";
 
 // The learning scan reads runs in the table's order and must give them in start order, whatever
 // order concurrent writers inserted them in. Checked against SQLite's own ORDER BY on a real file.
@@ -117,5 +117,20 @@ describe("the ledger scan's start order", () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("packs runs in texts a range of rowids at a time, their fields whole, separators taken out of a plan", () => {
+    const db = ledger(Array.from({ length: 30 }, (_, i) => at(i)));
+    db.prepare("UPDATE goal_runs SET plan_summary = ?, actions_taken = ?, lesson_candidates = ?, metrics_before = '{\"k\":1}', metrics_after = '{\"k\":2}' WHERE run_id = 'grun_000007'")
+      .run("split\u001fthe\u001ework «é» 👥", '["a","b"]', '["x|y"]');
+    db.prepare("UPDATE goal_runs SET run_state = 'running' WHERE run_id = 'grun_000011'").run(); // not finished: left out
+    const runs = [...runsInTableOrder(db, "review", "", "9999", 7)];
+    expect(runs.map((r) => r[0])).toEqual(expected(db, "", "9999"));
+    expect(runs.every((r) => r.length === 10)).toBe(true);
+    expect(runs.find((r) => r[0] === "grun_000007")).toEqual(["grun_000007", "goal_x", at(7), "succeeded||unknown|", '["a","b"]', "[]\n[]", '["x|y"]', '{"k":1}', '{"k":2}', "split the work «é» 👥"]);
+    expect(runs.find((r) => r[0] === "grun_000008")?.slice(6)).toEqual(["", "", "", ""]);
+    // from a later start: the rows from the first run started then
+    expect([...runsInTableOrder(db, "evidence", at(20), at(25), 4)].map((r) => r[0])).toEqual(expected(db, at(20), at(25)));
+    expect(db.inTransaction).toBe(false);
   });
 });

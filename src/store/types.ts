@@ -441,26 +441,27 @@ export interface OutcomeGroupRow {
 export type ReviewReason = "failed" | "partial" | "notable_success" | "manual";
 
 /**
- * A finished run as the learning pass reads it: JSON columns as their text (the same few texts
- * recur, so the pass parses each once); lesson candidates null when none; the metrics only for a
- * run with lesson candidates or (a review scan) every run; the plan only for a
- * success (a review scan: a notable success's lesson candidate names it).
+ * A finished run as the learning pass reads it: ten texts, '' for none. The outcome, verifier,
+ * business outcome and failure category come as one text joined by '|' (the same few recur: the
+ * pass takes each apart once), the context lessons and rules (JSON) as one joined by a newline,
+ * the other JSON columns as their text (parsed once per distinct text); lesson candidates only
+ * when there are some; the metrics only when they differ, and only for a run with lesson
+ * candidates or (a review scan) any run; the plan only for a success (a review scan: a notable
+ * success's lesson candidate names it).
  */
 export type RunFacts = readonly [
   runId: string,
   goalId: string,
   startedAt: string,
-  localOutcome: string | null,
-  verifierStatus: string | null,
-  businessOutcome: string,
-  failureCategory: string | null,
+  /** "<local_outcome>|<verifier_status>|<business_outcome>|<failure_category>" */
+  outcome: string,
   actionsTaken: string,
-  contextLessons: string,
-  contextRules: string,
-  lessonCandidates: string | null,
-  metricsBefore: string | null,
-  metricsAfter: string | null,
-  planSummary: string | null,
+  /** "<context_lessons>\n<context_rules>" */
+  context: string,
+  lessonCandidates: string,
+  metricsBefore: string,
+  metricsAfter: string,
+  planSummary: string,
 ];
 
 /**
