@@ -206,7 +206,12 @@ describe("after-action review storage", () => {
     await withStore(path, async (store) => {
       await store.insertReviews([write("grun_6", { review_reason: "manual" })]);
       const goals = [GOAL_A, GOAL_B];
-      expect(await store.insertFailureReviews({ since: day(2), until: day(5) }, goals, "2026-03-09T00:00:00.000Z")).toBe(4);
+      const writer = store.startReviewWrite({ since: day(2), until: day(5) }, goals, "2026-03-09T00:00:00.000Z");
+      // then reviews given one batch at a time (a cycle's notable successes), one taken back
+      writer.add([write("grun_5", { review_reason: "notable_success", prior_failures: 2, goal: GOAL_B, created_at: "2026-03-09T00:00:00.000Z" })]);
+      writer.add([write("grun_1", { review_reason: "manual", created_at: "2026-03-09T00:00:00.000Z" })]); // has one by now: kept
+      writer.discard(["grun_5"]);
+      expect(await writer.finish()).toBe(4);
       // Their own lesson candidates are their kind's, stored apart (before or after the reviews).
       await store.saveReviewKinds([
         { goal_type: "initiative", first_action: "a", failure_category: "tool_error", own_candidates: ["initiative / a: retry"] },
@@ -221,8 +226,35 @@ describe("after-action review storage", () => {
       ]);
       expect(await store.templateReviewsAt("2026-03-09T00:00:00.000Z")).toEqual(["grun_1", "grun_2", "grun_3", "grun_4"]);
       expect((await store.getAar("grun_6"))?.review_reason).toBe("manual");
-      expect(await store.insertFailureReviews({ since: day(2), until: day(5) }, goals, "2026-03-10T00:00:00.000Z")).toBe(0);
+      expect(await store.startReviewWrite({ since: day(2), until: day(5) }, goals, "2026-03-10T00:00:00.000Z").finish()).toBe(0);
+      expect(await store.getAar("grun_5")).toBeUndefined();
     });
+  });
+
+  it("writes them in a worker thread (the compiled module) the same way, and says when the worker fails", async () => {
+    // The compiled module, as the CLI runs it (npm test builds first); the sources cannot be a worker.
+    const { reviewWriterInWorker } = (await import(new URL("../dist/store/sqlite/reviewWriter.js", import.meta.url).href)) as typeof import("../src/store/sqlite/reviewWriter.js");
+    const path = dbPath();
+    openDatabase(path).close();
+    const day = (d: number) => `2026-03-0${d}T10:00:00.000Z`;
+    seedRuns(path, {
+      grun_1: { goal: "goal_A", at: day(2), category: "tool_error", actions: ["a"] },
+      grun_2: { goal: "goal_A", at: day(3), outcome: "succeeded" },
+      grun_3: { goal: "goal_A", at: day(3), outcome: "succeeded" },
+    });
+    const at = "2026-03-09T00:00:00.000Z";
+    const writer = reviewWriterInWorker(path, {}, { window: { since: day(1), until: day(5) }, goals: [GOAL_A], at });
+    if (writer === undefined) throw new Error("no worker");
+    writer.add([write("grun_2", { review_reason: "notable_success", prior_failures: 2, created_at: at }), write("grun_3", { review_reason: "notable_success", prior_failures: 3, created_at: at })]);
+    writer.discard(["grun_3"]);
+    expect(await writer.finish()).toBe(2);
+    await withStore(path, async (store) => {
+      expect((await store.getAar("grun_1"))?.review_reason).toBe("failed");
+      expect((await store.getAar("grun_2"))?.difference).toBe("none this time: it succeeded after 2 failed or partial runs of this goal");
+      expect(await store.getAar("grun_3")).toBeUndefined();
+    });
+    const broken = reviewWriterInWorker(join(path, "not-a-folder", "x.db"), {}, { window: { since: day(1), until: day(5) }, goals: [GOAL_A], at });
+    await expect(broken?.finish()).rejects.toThrow(/writing the reviews failed: cannot open the database/);
   });
 
   it("keeps a summarizer's texts in place of the template's, the others as written", async () => {

@@ -4,7 +4,7 @@
  */
 import { InvalidInputError } from "../errors.js";
 import type { ResolvedConfig } from "../spec/config.js";
-import type { AfterActionReviewRecord, GoalOpsStore, GoalRecord, ReviewedGoal, ReviewReason } from "../store/types.js";
+import type { AfterActionReviewRecord, GoalOpsStore, ReviewedGoal, ReviewReason, ReviewWrite, ReviewWriter } from "../store/types.js";
 import { ownLessonCandidates, reviewedGoal } from "./afterActionReview.js";
 import type { CandidateRun, LedgerPass } from "./ledgerPass.js";
 import { BEGINNING, scanLedger } from "./ledgerScan.js";
@@ -32,6 +32,9 @@ export interface DueReviews {
   /** Reviews whose summarizer failed (their drafted narrative was kept). */
   summarizerErrors: number;
 }
+
+/** Notable successes' reviews sent to the writer at a time. */
+const NOTABLES_PER_WRITE = 1000;
 
 export class AfterActionReviews {
   constructor(
@@ -83,42 +86,49 @@ export class AfterActionReviews {
     const at = this.now().toISOString();
     const since = window.since.toISOString();
     const until = (window.until ?? this.now()).toISOString();
-    const goals = new Map<string, ReviewedGoal | undefined>();
-    const goalOf = async (goalId: string) => {
-      if (!goals.has(goalId)) {
-        const goal: GoalRecord | undefined = await this.store.getGoal(goalId);
-        goals.set(goalId, goal === undefined ? undefined : reviewedGoal(goal));
+    // The reviews are written while the pass reads the ledger (the store may do it in another
+    // thread): the failed and partial runs' at once (they need only their goals; the window's
+    // existing reviews are read before, so the pass counts the same runs due), the notable
+    // successes' a thousand at a time as the pass finds them.
+    const goals = new Map<string, ReviewedGoal>();
+    let writer: ReviewWriter | undefined;
+    let notables: ReviewWrite[] = [];
+    let sent: string[] = [];
+    const send = (pass: LedgerPass, least: number) => {
+      for (const due of pass.takeNotableSuccesses()) {
+        const goal = goals.get(due.goalId);
+        if (goal !== undefined) notables.push({ run_id: due.runId, review_reason: "notable_success", prior_failures: due.priorFailures, goal, own_candidates: due.ownCandidates, created_at: at });
       }
-      return goals.get(goalId);
+      if (notables.length < least || writer === undefined) return;
+      writer.add(notables);
+      for (const n of notables) sent.push(n.run_id);
+      notables = [];
     };
-    // The failed and partial runs' reviews are written while the pass reads the ledger (the store
-    // may do it in another thread): they need only their goals, and the window's existing reviews
-    // are read before they start, so the pass counts the same runs due.
-    let failureReviews: Promise<number> | undefined;
     const pass = await scanLedger(this.store, { from: BEGINNING, since, until, collect: "due" }, {
       beforeScan: async (goalIds) => {
-        const reviewed: ReviewedGoal[] = [];
         for (const goalId of goalIds) {
-          const goal = await goalOf(goalId);
-          if (goal !== undefined) reviewed.push(goal);
+          const goal = await this.store.getGoal(goalId);
+          if (goal !== undefined) goals.set(goalId, reviewedGoal(goal));
         }
-        failureReviews = this.store.insertFailureReviews({ since, until }, reviewed, at);
-        // Awaited after the scan; a failure meanwhile is not an unhandled rejection.
-        failureReviews.catch(() => undefined);
+        writer = this.store.startReviewWrite({ since, until }, [...goals.values()], at);
       },
-      ...(hooks.onBatch !== undefined ? { afterChunk: (p: LedgerPass) => hooks.onBatch?.(p.takeCandidates()) } : {}),
-      ...(hooks.onRestart !== undefined ? { onRestart: hooks.onRestart } : {}),
+      afterChunk: (p) => {
+        hooks.onBatch?.(p.takeCandidates());
+        send(p, NOTABLES_PER_WRITE);
+      },
+      onRestart: () => {
+        // The notable successes found so far were found in a wrong order: take them back.
+        writer?.discard(sent);
+        sent = [];
+        notables = [];
+        hooks.onRestart?.();
+      },
     });
     hooks.onBatch?.(pass.takeCandidates());
-    let made = (await failureReviews) ?? 0;
+    send(pass, 1);
     const kinds = pass.failuresDue().kinds.map((k) => ({ goal_type: k.goalType, first_action: k.firstAction, failure_category: k.failureCategory, own_candidates: k.ownCandidates }));
     if (kinds.length > 0) await this.store.saveReviewKinds(kinds);
-    const notables = [];
-    for (const due of pass.notableSuccessesDue()) {
-      const goal = await goalOf(due.goalId);
-      if (goal !== undefined) notables.push({ run_id: due.runId, review_reason: "notable_success" as const, prior_failures: due.priorFailures, goal, own_candidates: due.ownCandidates, created_at: at });
-    }
-    if (notables.length > 0) made += await this.store.insertReviews(notables);
+    const made = writer === undefined ? 0 : await writer.finish();
 
     // By reason as the pass found them (a run that finished after the scan read is reviewed next time).
     const byReason: DueReviews["byReason"] = {};

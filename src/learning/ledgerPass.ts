@@ -109,7 +109,7 @@ export class LedgerPass {
   private readonly dueGoals = new Set<string>();
   private readonly ownByKind = new Map<string, Map<string | null, Map<string | null, OwnCandidates>>>();
   private readonly dueByReason = { failed: 0, partial: 0, notable_success: 0 };
-  private readonly notables: DueNotableSuccess[] = [];
+  private notables: DueNotableSuccess[] = [];
   private readonly candidateRuns: CandidateRun[] = [];
   private windowRuns = 0;
 
@@ -348,6 +348,11 @@ export class LedgerPass {
   /** The window's notable successes due a review, in start order. */
   notableSuccessesDue(): readonly DueNotableSuccess[] {
     return this.notables;
+  }
+
+  /** Takes the notable successes due a review found so far (a caller that writes them as the scan goes). */
+  takeNotableSuccesses(): DueNotableSuccess[] {
+    return this.notables.splice(0);
   }
 
   /** How many runs of the window are due a review, by reason. */

@@ -386,12 +386,13 @@ export interface GoalOpsStore extends ContinuityStore {
   /** Stores reviews in one transaction (a run that has one keeps it); returns how many were new. */
   insertReviews(reviews: readonly ReviewWrite[]): Promise<number>;
   /**
-   * Reviews every failed or partial finished run started in [since, until) that has none and
-   * whose goal `goals` holds (as reviewed now), in one statement; returns how many were made.
-   * Their lesson candidates are their kinds' (saveReviewKinds). A store may write them while the
-   * caller goes on (the SQLite store: in a worker thread, with a connection of its own).
+   * Starts writing a learning cycle's reviews: at once, every failed or partial finished run
+   * started in [since, until) that has none and whose goal `goals` holds (as reviewed now), in
+   * one statement (their lesson candidates are their kinds': saveReviewKinds); then the reviews
+   * given to `add`, in turn. A store may write them while the caller goes on (the SQLite store: in
+   * a worker thread with a connection of its own); `finish` says how many were made.
    */
-  insertFailureReviews(window: { since: string; until: string }, goals: readonly ReviewedGoal[], at: string): Promise<number>;
+  startReviewWrite(window: { since: string; until: string }, goals: readonly ReviewedGoal[], at: string): ReviewWriter;
   /** Stores kinds of failed runs' own lesson candidates (a kind stored already keeps its candidates). */
   saveReviewKinds(kinds: readonly ReviewKind[]): Promise<void>;
   /** The runs of the reviews made at `at` whose texts are the template's (for a summarizer). */
@@ -533,6 +534,16 @@ export interface ReviewWrite {
   /** The review's own lesson candidates (the view lists the agent's first). */
   own_candidates: readonly string[];
   created_at: string;
+}
+
+/** A learning cycle's reviews being written (GoalOpsStore.startReviewWrite). */
+export interface ReviewWriter {
+  /** More reviews to write (a run that has one keeps it). */
+  add(reviews: readonly ReviewWrite[]): void;
+  /** Takes back reviews given to `add` (by run): the pass that found them started over. */
+  discard(runIds: readonly string[]): void;
+  /** Once everything given is written: how many reviews were made. */
+  finish(): Promise<number>;
 }
 
 /** A kind of failed run (goal type, first action, failure category) and its review's own lesson candidates. */

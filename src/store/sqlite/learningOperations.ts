@@ -64,16 +64,53 @@ class ReviewRefs {
 // candidates (a JSON list's text), created_at]: a cycle's notable successes (63,000 at a million
 // runs) in two statements instead of a call and a text lookup each.
 const INSERT_REVIEW_TEXTS = "INSERT OR IGNORE INTO aar_texts (text) SELECT DISTINCT json_extract(e.value, '$[5]') FROM json_each(?) e";
-const INSERT_REVIEWS = `INSERT OR IGNORE INTO aar_reviews (run_id, goal_id, review_reason, prior_failures, goal_text_id, candidates_id, narrative_source, created_at)
+const REVIEW_COLUMNS = "run_id, goal_id, review_reason, prior_failures, goal_text_id, candidates_id, narrative_source, created_at";
+const insertReviewsInto = (table: string) => `INSERT OR IGNORE INTO ${table} (${REVIEW_COLUMNS})
   SELECT json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]'), json_extract(e.value, '$[2]'), json_extract(e.value, '$[3]'), json_extract(e.value, '$[4]'),
     t.text_id, 'template', json_extract(e.value, '$[6]')
   FROM json_each(?) e CROSS JOIN aar_texts t ON t.text = json_extract(e.value, '$[5]')`;
+const INSERT_REVIEWS = insertReviewsInto("aar_reviews");
+const STAGE_REVIEWS = insertReviewsInto("temp.staged_reviews");
 
-function insertReviewsBody(db: SqliteDatabase, reviews: readonly ReviewWrite[]): number {
+function insertReviewsBody(db: SqliteDatabase, reviews: readonly ReviewWrite[], statement = INSERT_REVIEWS): number {
   const refs = new ReviewRefs(db);
   const rows = JSON.stringify(reviews.map((r) => [r.run_id, r.goal.goal_id, r.review_reason, r.prior_failures, refs.goal(r.goal), r.own_candidates.length === 0 ? "[]" : JSON.stringify(r.own_candidates), r.created_at]));
   cached(db, INSERT_REVIEW_TEXTS).run(rows);
-  return cached(db, INSERT_REVIEWS).run(rows).changes;
+  return cached(db, statement).run(rows).changes;
+}
+
+function stagedReviews(db: SqliteDatabase): void {
+  cached(db, `CREATE TEMP TABLE IF NOT EXISTS staged_reviews (run_id TEXT PRIMARY KEY, goal_id TEXT NOT NULL, review_reason TEXT NOT NULL, prior_failures INTEGER NOT NULL,
+    goal_text_id INTEGER, candidates_id INTEGER, narrative_source TEXT NOT NULL, created_at TEXT NOT NULL) WITHOUT ROWID`).run();
+}
+
+/**
+ * Keeps reviews aside in a TEMP table (in memory, out of the WAL) until insertStagedReviews. A
+ * learning cycle's notable successes fall at random places of the reviews' table: written as they
+ * were found, 1,000 at a time, each batch rewrote most of the table's pages (about 230 MB of WAL
+ * at a million runs); kept aside, they are written in one transaction, in key order.
+ */
+export function stageReviews(db: SqliteDatabase, reviews: readonly ReviewWrite[]): void {
+  stagedReviews(db);
+  transaction(db, insertReviewsBody).immediate(db, reviews, STAGE_REVIEWS);
+}
+
+/** Takes staged reviews back (by run). */
+export function unstageReviews(db: SqliteDatabase, runIds: readonly string[]): void {
+  stagedReviews(db);
+  cached(db, "DELETE FROM temp.staged_reviews WHERE run_id IN (SELECT value FROM json_each(?))").run(JSON.stringify(runIds));
+}
+
+function insertStagedReviewsBody(db: SqliteDatabase): number {
+  stagedReviews(db);
+  const made = cached(db, `INSERT OR IGNORE INTO aar_reviews (${REVIEW_COLUMNS}) SELECT ${REVIEW_COLUMNS} FROM temp.staged_reviews ORDER BY run_id`).run().changes;
+  cached(db, "DELETE FROM temp.staged_reviews").run();
+  return made;
+}
+
+/** Writes the staged reviews (a run that has a review keeps it); returns how many were new. */
+export function insertStagedReviews(db: SqliteDatabase): number {
+  return transaction(db, insertStagedReviewsBody).immediate(db);
 }
 
 /** Stores reviews in one transaction (a run that has a review keeps it); returns how many were new. */
@@ -102,6 +139,15 @@ function insertFailureReviewsBody(db: SqliteDatabase, window: { since: string; u
 /** Reviews the window's failed and partial runs that have none and whose goal `goals` holds, in one statement. */
 export function insertFailureReviews(db: SqliteDatabase, window: { since: string; until: string }, goals: readonly ReviewedGoal[], at: string): number {
   return transaction(db, insertFailureReviewsBody).immediate(db, window, goals, at);
+}
+
+function discardReviewsBody(db: SqliteDatabase, runIds: readonly string[], at: string): number {
+  return cached(db, "DELETE FROM aar_reviews WHERE run_id IN (SELECT value FROM json_each(?)) AND created_at = ? AND narrative IS NULL").run(JSON.stringify(runIds), at).changes;
+}
+
+/** Deletes the reviews of these runs made at `at` (a learning cycle's, taken back); returns how many. */
+export function discardReviews(db: SqliteDatabase, runIds: readonly string[], at: string): number {
+  return transaction(db, discardReviewsBody).immediate(db, runIds, at);
 }
 
 function saveReviewKindsBody(db: SqliteDatabase, kinds: readonly ReviewKind[]): void {

@@ -1,8 +1,8 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
-import type { ContinuityReportRow, ReviewedGoal, ReviewKind, ReviewNarrative, ReviewWrite, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
-import { writeFailureReviewsInWorker } from "./failureReviewWorker.js";
-import { getAar, insertFailureReviews, insertReviews, listAars, listLessons, listRules, rollbackRule, ruleEvents, saveReviewKinds, setReviewNarrative, templateReviewsAt } from "./learningOperations.js";
+import type { ContinuityReportRow, ReviewedGoal, ReviewKind, ReviewWriter, ReviewNarrative, ReviewWrite, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
+import { reviewWriterHere, reviewWriterInWorker } from "./reviewWriter.js";
+import { getAar, insertReviews, listAars, listLessons, listRules, rollbackRule, ruleEvents, saveReviewKinds, setReviewNarrative, templateReviewsAt } from "./learningOperations.js";
 import { failureStreakBefore, goalTypes, type StartOrder, scanFinishedRuns, windowReviews } from "./ledgerScanOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import * as continuity from "./continuityOperations.js";
@@ -279,12 +279,12 @@ export class SqliteStore implements GoalOpsStore {
   async insertReviews(reviews: readonly ReviewWrite[]) {
     return this.write(() => insertReviews(this.db, reviews));
   }
-  async insertFailureReviews(window: { since: string; until: string }, goals: readonly ReviewedGoal[], at: string) {
-    // In a worker thread with its own connection, unless this one must see the write: an
+  startReviewWrite(window: { since: string; until: string }, goals: readonly ReviewedGoal[], at: string): ReviewWriter {
+    // In a worker thread with its own connection, unless this one must see the writes: an
     // in-memory database, or a transaction open here (a dry run's, to be rolled back).
     const inWorker = this.path !== undefined && this.path !== ":memory:" && !this.db.inTransaction && !this.groupCommit;
-    const written = inWorker ? writeFailureReviewsInWorker({ path: this.path as string, options: this.options, window, goals, at }) : undefined;
-    return written ?? this.write(() => insertFailureReviews(this.db, window, goals, at));
+    const job = { window, goals, at };
+    return (inWorker ? reviewWriterInWorker(this.path as string, this.options, job) : undefined) ?? reviewWriterHere(this.db, job, (op) => this.write(op));
   }
   async saveReviewKinds(kinds: readonly ReviewKind[]) {
     return this.write(() => saveReviewKinds(this.db, kinds));

@@ -1,0 +1,106 @@
+/**
+ * Writes a learning cycle's reviews while its pass over the ledger goes on: first every failed or
+ * partial run's review of the window (one INSERT ... SELECT: 1.5-2 s at a million runs), then the
+ * notable successes' as the pass finds them (63,000 rows at random places of the reviews' table at
+ * a million runs), kept aside and written in key order at the end. In a worker thread with a
+ * connection of its own, so that the pass has the other core; or, where no worker can run or the
+ * writes must be seen by this connection, in this thread as they come.
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import type { ReviewedGoal, ReviewWriter, ReviewWrite } from "../types.js";
+import { type OpenOptions, openDatabase, type SqliteDatabase } from "./database.js";
+import { discardReviews, insertFailureReviews, insertReviews, insertStagedReviews, stageReviews, unstageReviews } from "./learningOperations.js";
+
+export interface ReviewJob {
+  window: { since: string; until: string };
+  goals: readonly ReviewedGoal[];
+  at: string;
+}
+
+type ToWorker = { reviews: readonly ReviewWrite[] } | { discard: readonly string[] } | { finish: true };
+type FromWorker = { made: number } | { error: string };
+
+const WORKER_FILE = new URL(import.meta.url);
+
+/** The writer in this thread, on `db`: each step at once (the caller's transaction, if any, holds them). */
+export function reviewWriterHere(db: SqliteDatabase, job: ReviewJob, write: <T>(op: () => T) => Promise<T>): ReviewWriter {
+  let made = write(() => insertFailureReviews(db, job.window, job.goals, job.at));
+  return {
+    add(reviews) {
+      const before = made;
+      made = write(() => insertReviews(db, reviews)).then(async (n) => (await before) + n);
+    },
+    discard(runIds) {
+      const before = made;
+      made = write(() => discardReviews(db, runIds, job.at)).then(async (n) => (await before) - n);
+    },
+    finish: () => made,
+  };
+}
+
+/**
+ * The writer in a worker thread with its own connection to `path`; undefined when no worker can
+ * run this module (the TypeScript sources under a test runner).
+ */
+export function reviewWriterInWorker(path: string, options: OpenOptions, job: ReviewJob): ReviewWriter | undefined {
+  if (!WORKER_FILE.pathname.endsWith(".js") || !existsSync(fileURLToPath(WORKER_FILE))) return undefined;
+  const worker = new Worker(WORKER_FILE, { workerData: { path, options, job } });
+  const done = new Promise<number>((resolve, reject) => {
+    let answered = false;
+    worker.once("message", (message: FromWorker) => {
+      answered = true;
+      if ("error" in message) reject(new Error(`writing the reviews failed: ${message.error}`));
+      else resolve(message.made);
+    });
+    worker.once("error", (error) => {
+      answered = true;
+      reject(error);
+    });
+    worker.once("exit", (code) => {
+      if (!answered) reject(new Error(`the review writer stopped (exit ${code}) before it answered`));
+    });
+  });
+  // Awaited by finish(); a failure before that is not an unhandled rejection.
+  done.catch(() => undefined);
+  const send = (message: ToWorker) => worker.postMessage(message);
+  return {
+    add: (reviews) => send({ reviews }),
+    discard: (runIds) => send({ discard: runIds }),
+    finish: () => {
+      send({ finish: true });
+      return done;
+    },
+  };
+}
+
+// The worker: the failed runs' reviews at once, then each message in turn; an error ends it.
+if (!isMainThread && parentPort !== null && (workerData as { job?: ReviewJob } | undefined)?.job !== undefined) {
+  const port = parentPort;
+  const { path, options, job } = workerData as { path: string; options: OpenOptions; job: ReviewJob };
+  let db: SqliteDatabase | undefined;
+  let made = 0;
+  const end = (message: FromWorker) => {
+    port.postMessage(message);
+    db?.close();
+    port.close();
+  };
+  try {
+    db = openDatabase(path, options);
+    const open = db;
+    made += insertFailureReviews(open, job.window, job.goals, job.at);
+    port.on("message", (message: ToWorker) => {
+      try {
+        // Kept aside until the end, then written in key order in one transaction (stageReviews).
+        if ("reviews" in message) stageReviews(open, message.reviews);
+        else if ("discard" in message) unstageReviews(open, message.discard);
+        else end({ made: made + insertStagedReviews(open) });
+      } catch (error) {
+        end({ error: (error as Error).message });
+      }
+    });
+  } catch (error) {
+    end({ error: (error as Error).message });
+  }
+}
