@@ -77,10 +77,11 @@ export class AfterActionReviews {
   /**
    * Reviews every run started in the window that needs one and has none (failed, partial, notable
    * success), as one pass over the ledger finds them (from its beginning: a notable success may
-   * follow failures from before the window). The failed and partial runs' reviews are written by
-   * one statement meanwhile, their kinds' lesson candidates and the notable successes' reviews
-   * after it. With a summarizer, each review made is then given to it. Returns the pass, for what
-   * else it counted. `hooks.onBatch` sees the runs that proposed lessons, chunk by chunk.
+   * follow failures from before the window). The store writes the reviews meanwhile (see
+   * GoalOpsStore.startReviewWrite): the failed and partial runs' by one statement, the notable
+   * successes' as the pass finds them; their kinds' lesson candidates are stored after the pass.
+   * With a summarizer, each review made is then given to it. Returns the pass, for what else it
+   * counted. `hooks.onBatch` sees the runs that proposed lessons, chunk by chunk.
    */
   async reviewWindow(window: { since: Date; until?: Date }, hooks: ReviewHooks = {}): Promise<DueReviews & { pass: LedgerPass }> {
     const at = this.now().toISOString();

@@ -83,6 +83,9 @@ if (!isMainThread && parentPort !== null && (workerData as { job?: ReviewJob } |
   let made = 0;
   const end = (message: FromWorker) => {
     port.postMessage(message);
+    // The reviews into the database file now, while the cycle finishes in the main thread (its
+    // connection's close would do it there: 80 ms at 100,000 runs).
+    if (db !== undefined && "made" in message) db.pragma("wal_checkpoint(PASSIVE)");
     db?.close();
     port.close();
   };
