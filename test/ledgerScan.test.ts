@@ -35,7 +35,7 @@ function expected(db: SqliteDatabase, from: string, until: string): string[] {
   return db.prepare("SELECT run_id FROM goal_runs WHERE run_state = 'finished' AND started_at >= ? AND started_at < ? ORDER BY started_at, run_id").pluck().all(from, until) as string[];
 }
 
-const ids = (rows: Iterable<readonly unknown[]>) => [...rows].map((r) => r[0] as string);
+const ids = (chunks: Iterable<readonly (readonly unknown[])[]>) => [...chunks].flat().map((r) => r[0] as string);
 
 /** A seeded shuffle of 0..n-1 where each index moves at most `spread` places (or anywhere, with spread n). */
 function perturbed(n: number, spread: number, seed: number): number[] {
@@ -52,50 +52,51 @@ function perturbed(n: number, spread: number, seed: number): number[] {
 describe("the ledger scan's start order", () => {
   it("gives runs inserted in start order as they are", () => {
     const db = ledger(Array.from({ length: 50 }, (_, i) => at(i)));
-    expect(ids(runsInStartOrder(db, "evidence", "", "9999", 4))).toEqual(expected(db, "", "9999"));
+    expect(ids(runsInStartOrder(db, "evidence", "", "9999", 4, 5))).toEqual(expected(db, "", "9999"));
   });
 
   it("puts runs inserted a little late back in order, within the window it holds", () => {
     const order = perturbed(300, 6, 7);
     const db = ledger(order.map((i) => at(i)));
-    expect(ids(runsInStartOrder(db, "evidence", "", "9999", 8))).toEqual(expected(db, "", "9999"));
+    expect(ids(runsInStartOrder(db, "evidence", "", "9999", 8, 5))).toEqual(expected(db, "", "9999"));
   });
 
   it("says so when a run was inserted later than it can mend, and the index's order holds then", () => {
     for (const seed of [1, 2, 3]) {
       const order = perturbed(400, 400, seed);
       const db = ledger(order.map((i) => at(i)));
-      expect(() => [...runsInStartOrder(db, "review", "", "9999", 4)]).toThrow(LedgerOrderLostError);
+      expect(() => [...runsInStartOrder(db, "review", "", "9999", 4, 16)]).toThrow(LedgerOrderLostError);
       expect([...scanFinishedRuns(db, { from: "", until: "9999", fields: "review", order: "index" }, 7)].flat().map((r) => r[0])).toEqual(expected(db, "", "9999"));
     }
   });
 
   it("orders runs started in the same millisecond by run id", () => {
     const db = ledger([at(1), at(1), at(0), at(1)], ["grun_c", "grun_a", "grun_z", "grun_b"]);
-    expect(ids(runsInStartOrder(db, "evidence", "", "9999", 2))).toEqual(["grun_z", "grun_a", "grun_b", "grun_c"]);
+    expect(ids(runsInStartOrder(db, "evidence", "", "9999", 2, 1))).toEqual(["grun_z", "grun_a", "grun_b", "grun_c"]);
   });
 
   it("reads only the runs of a window that starts later, in order", () => {
     const order = perturbed(200, 5, 11);
     const db = ledger(order.map((i) => at(i)));
-    expect(ids(runsInStartOrder(db, "evidence", at(50), at(150), 4))).toEqual(expected(db, at(50), at(150)));
-    expect(ids(runsInStartOrder(db, "evidence", at(500), at(600), 4))).toEqual([]);
+    expect(ids(runsInStartOrder(db, "evidence", at(50), at(150), 4, 5))).toEqual(expected(db, at(50), at(150)));
+    expect(ids(runsInStartOrder(db, "evidence", at(500), at(600), 4, 5))).toEqual([]);
   });
 
   it("scans in chunks, leaving no transaction open", () => {
     const db = ledger(Array.from({ length: 10 }, (_, i) => at(9 - i)));
-    const chunks = [...scanFinishedRuns(db, { from: "", until: "9999", fields: "evidence" }, 4)];
-    expect(chunks.map((c) => c.length)).toEqual([4, 4, 2]);
-    expect(ids(chunks.flat())).toEqual(expected(db, "", "9999"));
+    const byIndex = [...scanFinishedRuns(db, { from: "", until: "9999", fields: "evidence", order: "index" }, 4)];
+    expect(byIndex.map((c) => c.length)).toEqual([4, 4, 2]);
+    expect(ids(byIndex)).toEqual(expected(db, "", "9999"));
+    expect(ids(scanFinishedRuns(db, { from: "", until: "9999", fields: "evidence" }))).toEqual(expected(db, "", "9999"));
     expect(db.inTransaction).toBe(false);
   });
 
   it("makes the learning pass start over in start order when the table's order cannot be mended", async () => {
     // Goal X: f0, f1 then s2 in start order, so s2 is a notable success (two failures before it);
-    // f0's row was written 3,000 runs late, past what the scan mends.
+    // f0's row was written 6,000 runs late, past what the scan mends (a packed text's runs and 1,024 more).
     const startedAt: string[] = [at(1), at(2)];
     const runIds = ["grun_f1", "grun_s2"];
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 6000; i++) {
       startedAt.push(new Date(Date.UTC(2026, 10, 20, 1, 0, 0, i)).toISOString());
       runIds.push(`grun_y${String(i).padStart(5, "0")}`);
     }
@@ -113,7 +114,7 @@ describe("the ledger scan's start order", () => {
       const pass = await scanLedger(store, { from: "", since: "", until: "9999", collect: "due" }, { onRestart: () => restarts++ });
       expect(restarts).toBe(1);
       expect(pass.notableSuccessesDue().map((d) => [d.runId, d.priorFailures])).toEqual([["grun_s2", 2]]);
-      expect(pass.runs).toBe(3003);
+      expect(pass.runs).toBe(6003);
     } finally {
       await store.close();
     }
@@ -124,13 +125,15 @@ describe("the ledger scan's start order", () => {
     db.prepare("UPDATE goal_runs SET plan_summary = ?, actions_taken = ?, lesson_candidates = ?, metrics_before = '{\"k\":1}', metrics_after = '{\"k\":2}' WHERE run_id = 'grun_000007'")
       .run("split\u001fthe\u001ework «é» 👥", '["a","b"]', '["x|y"]');
     db.prepare("UPDATE goal_runs SET run_state = 'running' WHERE run_id = 'grun_000011'").run(); // not finished: left out
-    const runs = [...runsInTableOrder(db, "review", "", "9999", 7)];
+    const chunks = [...runsInTableOrder(db, "review", "", "9999", 7)];
+    expect(chunks.map((c) => c.length)).toEqual([7, 6, 7, 7, 2]); // rowids 1-7, 8-14 (12 not finished), ...
+    const runs = chunks.flat();
     expect(runs.map((r) => r[0])).toEqual(expected(db, "", "9999"));
     expect(runs.every((r) => r.length === 10)).toBe(true);
     expect(runs.find((r) => r[0] === "grun_000007")).toEqual(["grun_000007", "goal_x", at(7), "succeeded||unknown|", '["a","b"]', "[]\n[]", '["x|y"]', '{"k":1}', '{"k":2}', "split the work «é» 👥"]);
     expect(runs.find((r) => r[0] === "grun_000008")?.slice(6)).toEqual(["", "", "", ""]);
     // from a later start: the rows from the first run started then
-    expect([...runsInTableOrder(db, "evidence", at(20), at(25), 4)].map((r) => r[0])).toEqual(expected(db, at(20), at(25)));
+    expect(ids(runsInTableOrder(db, "evidence", at(20), at(25), 4))).toEqual(expected(db, at(20), at(25)));
     expect(db.inTransaction).toBe(false);
   });
 });

@@ -59,19 +59,17 @@ export type StartOrder = "table" | "index";
 
 /**
  * Finished runs started in [from, until), oldest first (ties by run id; any order for "outcomes"),
- * `chunk` rows at a time (small chunks: rows that die young cost the garbage collector nothing).
+ * in chunks: as packed (up to 4,096 runs) in the table's order, `chunk` rows at a time by the index.
  * The connection runs no other statement until the iteration ends. In the table's order it may
  * throw LedgerOrderLostError; the caller scans again by "index".
  */
 export function* scanFinishedRuns(db: SqliteDatabase, window: { from: string; until: string; fields: ScanFields; order?: StartOrder }, chunk = 256): Generator<RunFacts[]> {
-  const rows =
-    window.order === "index"
-      ? (cached(db, BY_INDEX[window.fields]).raw(true).iterate(window.from, window.until) as IterableIterator<RunFacts>)
-      : window.fields === "outcomes"
-        ? runsInTableOrder(db, window.fields, window.from, window.until)
-        : runsInStartOrder(db, window.fields, window.from, window.until);
+  if (window.order !== "index") {
+    yield* window.fields === "outcomes" ? runsInTableOrder(db, window.fields, window.from, window.until) : runsInStartOrder(db, window.fields, window.from, window.until);
+    return;
+  }
   let out: RunFacts[] = [];
-  for (const row of rows) {
+  for (const row of cached(db, BY_INDEX[window.fields]).raw(true).iterate(window.from, window.until) as IterableIterator<RunFacts>) {
     out.push(row);
     if (out.length === chunk) {
       yield out;
@@ -83,10 +81,10 @@ export function* scanFinishedRuns(db: SqliteDatabase, window: { from: string; un
 
 /**
  * The window's finished runs in the table's order (a run's row is inserted when it starts), from
- * the first run started at or after `from`, in packed texts, in one read transaction (unless the
- * caller has one open).
+ * the first run started at or after `from`, a packed text's runs at a time, in one read
+ * transaction (unless the caller has one open).
  */
-export function* runsInTableOrder(db: SqliteDatabase, fields: ScanFields, from: string, until: string, packRows = PACK_ROWS): Generator<RunFacts> {
+export function* runsInTableOrder(db: SqliteDatabase, fields: ScanFields, from: string, until: string, packRows = PACK_ROWS): Generator<RunFacts[]> {
   const own = !db.inTransaction;
   if (own) db.exec("BEGIN");
   try {
@@ -96,8 +94,7 @@ export function* runsInTableOrder(db: SqliteDatabase, fields: ScanFields, from: 
     const packed = cached(db, PACKED[fields], true);
     for (let low = first; low <= last; low += packRows) {
       const text = packed.get(low, low + packRows, from, until) as string | null;
-      if (text === null) continue;
-      for (const run of text.split(RUN_SEPARATOR)) yield run.split(FIELD_SEPARATOR) as unknown as RunFacts;
+      if (text !== null) yield text.split(RUN_SEPARATOR).map((run) => run.split(FIELD_SEPARATOR) as unknown as RunFacts);
     }
   } finally {
     if (own && db.inTransaction) db.exec("COMMIT");
@@ -110,27 +107,33 @@ const isBefore = (a: RunFacts, b: RunFacts) => a[2] < b[2] || (a[2] === b[2] && 
  * The window's finished runs in start order, read in the table's order: a run's row is inserted
  * when it starts, so the two agree but for writers that raced each other. Walking the started_at
  * index instead costs a search of the table per run (at a million runs 6.0 s against 3.1 s for the
- * same columns). Rows are held `reorderWindow` deep and sorted, which puts back a run inserted a
- * little late; one later than that (a run after it was given out already) throws
- * LedgerOrderLostError.
+ * same columns). The runs of each packed text and the last `reorderWindow` runs before them are
+ * sorted together, which puts back a run inserted a little late; one later than that (a run after
+ * it was given out already) throws LedgerOrderLostError. What is given out is sorted, so only its first run is checked against the
+ * last run given before.
  */
-export function* runsInStartOrder(db: SqliteDatabase, fields: ScanFields, from: string, until: string, reorderWindow = REORDER_WINDOW): Generator<RunFacts> {
-  const held: RunFacts[] = [];
+export function* runsInStartOrder(db: SqliteDatabase, fields: ScanFields, from: string, until: string, reorderWindow = REORDER_WINDOW, packRows = PACK_ROWS): Generator<RunFacts[]> {
+  let held: RunFacts[] = [];
   let last: RunFacts | undefined;
-  const give = function* (rows: readonly RunFacts[]) {
-    for (const next of rows) {
-      if (last !== undefined && isBefore(next, last)) throw new LedgerOrderLostError(next[0]);
-      last = next;
-      yield next;
-    }
+  const give = (runs: RunFacts[]): RunFacts[] => {
+    const first = runs[0];
+    if (first !== undefined && last !== undefined && isBefore(first, last)) throw new LedgerOrderLostError(first[0]);
+    last = runs[runs.length - 1] ?? last;
+    return runs;
   };
-  for (const row of runsInTableOrder(db, fields, from, until)) {
-    const tail = held[held.length - 1];
-    if (tail === undefined || !isBefore(row, tail)) held.push(row);
-    else held.splice(insertionPoint(held, row), 0, row);
-    if (held.length >= 2 * reorderWindow) yield* give(held.splice(0, reorderWindow));
+  for (const runs of runsInTableOrder(db, fields, from, until, packRows)) {
+    for (const run of runs) {
+      const tail = held[held.length - 1];
+      if (tail === undefined || !isBefore(run, tail)) held.push(run);
+      else held.splice(insertionPoint(held, run), 0, run);
+    }
+    if (held.length > reorderWindow) {
+      const out = held.slice(0, held.length - reorderWindow);
+      held = held.slice(held.length - reorderWindow);
+      yield give(out);
+    }
   }
-  yield* give(held);
+  if (held.length > 0) yield give(held);
 }
 
 /** Where `row` goes in the sorted `held` (after its equals). */
