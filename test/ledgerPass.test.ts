@@ -23,7 +23,7 @@ function facts(r: RunSpec): RunFacts {
   const candidates = r.candidates !== undefined && r.candidates.length > 0 ? JSON.stringify(r.candidates) : "";
   return [
     r.id, r.goal ?? "g1", r.at, `${r.outcome}|${r.verifier ?? ""}|${r.business ?? "unknown"}|${r.category ?? ""}`,
-    JSON.stringify(r.actions ?? []), `${JSON.stringify(r.lessons ?? [])}\n${JSON.stringify(r.rules ?? [])}`, candidates,
+    JSON.stringify(r.actions ?? []), `${JSON.stringify(r.lessons ?? [])}\u001d${JSON.stringify(r.rules ?? [])}`, candidates,
     candidates === "" ? "" : '{"kr":1}', candidates === "" ? "" : '{"kr":2}',
     r.outcome === "succeeded" ? "the plan" : "",
   ];
@@ -140,6 +140,14 @@ describe("the ledger pass", () => {
     expect(sources[1]?.texts).toBe(sources[0]?.texts); // one list for the goal type, first action and category
     expect(sources[2]?.texts).toEqual([{ text: "pin the CLI", from: "agent" }, { text: "pin the CLI", from: "review" }, { text: own, from: "review" }]);
     expect(p.failuresDue().kinds.map((k) => [k.firstAction, k.failureCategory, k.ownCandidates.length])).toEqual([["call_api", "tool_error", 1], [null, null, 0]]);
+  });
+
+  it("reads a run's context lessons and rules however their JSON is laid out", () => {
+    const p = new LedgerPass({ since: SINCE, goalTypes: new Map([["g1", "initiative"]]), lessonCategories: new Map([["les_any", null]]), reviewed: new Map(), collect: { due: false, candidates: false } });
+    const pretty = '[\n  "les_any"\n]\u001d[\n  { "rule_id": "rule_1", "in_context": false }\n]';
+    p.add([["r1", "g1", day(21), "succeeded|passed|unknown|", "[]", pretty, "", "", "", ""]]);
+    expect(p.lessonCounts().get("les_any")).toMatchObject({ applied: 1, validated: 1 });
+    expect(p.ruleSides().get("rule_1")).toEqual({ with: { runs: 0, verified: 0 }, without: { runs: 1, verified: 1 } });
   });
 
   it("collects the window's runs that proposed lessons, agents' notes before their existing review's, and a due review's, in start order", () => {

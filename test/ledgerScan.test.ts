@@ -125,13 +125,15 @@ describe("the ledger scan's start order", () => {
     db.prepare("UPDATE goal_runs SET plan_summary = ?, actions_taken = ?, lesson_candidates = ?, metrics_before = '{\"k\":1}', metrics_after = '{\"k\":2}' WHERE run_id = 'grun_000007'")
       .run("split\u001fthe\u001ework «é» 👥", '["a","b"]', '["x|y"]');
     db.prepare("UPDATE goal_runs SET run_state = 'running' WHERE run_id = 'grun_000011'").run(); // not finished: left out
+    db.prepare("UPDATE goal_runs SET context_lessons = ? WHERE run_id = 'grun_000009'").run('[\n  "les_1"\n]'); // pretty-printed by another writer
     const chunks = [...runsInTableOrder(db, "review", "", "9999", 7)];
     expect(chunks.map((c) => c.length)).toEqual([7, 6, 7, 7, 2]); // rowids 1-7, 8-14 (12 not finished), ...
     const runs = chunks.flat();
     expect(runs.map((r) => r[0])).toEqual(expected(db, "", "9999"));
     expect(runs.every((r) => r.length === 10)).toBe(true);
-    expect(runs.find((r) => r[0] === "grun_000007")).toEqual(["grun_000007", "goal_x", at(7), "succeeded||unknown|", '["a","b"]', "[]\n[]", '["x|y"]', '{"k":1}', '{"k":2}', "split the work «é» 👥"]);
+    expect(runs.find((r) => r[0] === "grun_000007")).toEqual(["grun_000007", "goal_x", at(7), "succeeded||unknown|", '["a","b"]', "[]\u001d[]", '["x|y"]', '{"k":1}', '{"k":2}', "split the work «é» 👥"]);
     expect(runs.find((r) => r[0] === "grun_000008")?.slice(6)).toEqual(["", "", "", ""]);
+    expect(runs.find((r) => r[0] === "grun_000009")?.[5]).toBe('[\n  "les_1"\n]\u001d[]');
     // from a later start: the rows from the first run started then
     expect(ids(runsInTableOrder(db, "evidence", at(20), at(25), 4))).toEqual(expected(db, at(20), at(25)));
     expect(db.inTransaction).toBe(false);

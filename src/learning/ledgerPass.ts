@@ -283,9 +283,10 @@ export class LedgerPass {
   private contextOf(text: string): RunContext {
     let context = this.contexts.get(text);
     if (context === undefined) {
-      const newline = text.indexOf("\n");
-      const lessons = text.slice(0, newline);
-      const rules = text.slice(newline + 1);
+      // Joined by U+001D, which JSON never holds raw (a newline it may: pretty-printed by another writer).
+      const separator = text.indexOf("\u001d");
+      const lessons = text.slice(0, separator);
+      const rules = text.slice(separator + 1);
       context = {
         lessonIds: lessons === "[]" ? NONE : (JSON.parse(lessons) as string[]),
         ruleEntries: rules === "[]" ? NONE : (JSON.parse(rules) as RunContext["ruleEntries"]),

@@ -444,7 +444,7 @@ export type ReviewReason = "failed" | "partial" | "notable_success" | "manual";
 /**
  * A finished run as the learning pass reads it: ten texts, '' for none. The outcome, verifier,
  * business outcome and failure category come as one text joined by '|' (the same few recur: the
- * pass takes each apart once), the context lessons and rules (JSON) as one joined by a newline,
+ * pass takes each apart once), the context lessons and rules (JSON) as one joined by U+001D,
  * the other JSON columns as their text (parsed once per distinct text); lesson candidates only
  * when there are some; the metrics only when they differ, and only for a run with lesson
  * candidates or (a review scan) any run; the plan only for a success (a review scan: a notable
@@ -457,7 +457,7 @@ export type RunFacts = readonly [
   /** "<local_outcome>|<verifier_status>|<business_outcome>|<failure_category>" */
   outcome: string,
   actionsTaken: string,
-  /** "<context_lessons>\n<context_rules>" */
+  /** "<context_lessons>\u001d<context_rules>" */
   context: string,
   lessonCandidates: string,
   metricsBefore: string,

@@ -28,10 +28,10 @@ const FIELD_SEPARATOR = "\u001f";
 const MOVED = "r.metrics_before IS NOT r.metrics_after";
 const FACTS = "ifnull(r.local_outcome, '') || '|' || ifnull(r.verifier_status, '') || '|' || r.business_outcome || '|' || ifnull(r.failure_category, '')";
 const columns = (fields: ScanFields): string[] => {
-  if (fields === "outcomes") return ["''", "r.goal_id", "r.started_at", FACTS, "r.actions_taken", "'[]' || char(10) || '[]'", "''", "''", "''", "''"];
+  if (fields === "outcomes") return ["''", "r.goal_id", "r.started_at", FACTS, "r.actions_taken", "'[]' || char(29) || '[]'", "''", "''", "''", "''"];
   const when = fields === "review" ? MOVED : `r.lesson_candidates != '[]' AND ${MOVED}`;
   return [
-    "r.run_id", "r.goal_id", "r.started_at", FACTS, "r.actions_taken", "r.context_lessons || char(10) || r.context_rules",
+    "r.run_id", "r.goal_id", "r.started_at", FACTS, "r.actions_taken", "r.context_lessons || char(29) || r.context_rules",
     "CASE WHEN r.lesson_candidates = '[]' THEN '' ELSE r.lesson_candidates END",
     `CASE WHEN ${when} THEN ifnull(r.metrics_before, '') ELSE '' END`, `CASE WHEN ${when} THEN ifnull(r.metrics_after, '') ELSE '' END`,
     fields === "review" ? "CASE WHEN r.local_outcome = 'succeeded' THEN ifnull(replace(replace(r.plan_summary, char(30), ' '), char(31), ' '), '') ELSE '' END" : "''",
