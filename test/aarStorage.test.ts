@@ -286,6 +286,23 @@ describe("after-action review storage", () => {
     raw(path, (db) => expect(db.prepare("SELECT COUNT(*) FROM aar_goals").pluck().get()).toBe(1));
   });
 
+  it("reads every goal as a review quotes it in one query, its success metrics from its spec", async () => {
+    const path = dbPath();
+    openDatabase(path).close();
+    seedRuns(path, { grun_1: { goal: "goal_A" } });
+    const db = new Database(path);
+    db.prepare(`INSERT INTO goal_definitions (goal_id, goal_type, title, owner_agent, priority, status, source_path, content_hash, spec_json, created_at, updated_at)
+      VALUES ('goal_M', 'key_result', 'Orders at 95%', 'agent', 1, 'archived', 'goals/m.yaml', 'h', ?, ?, ?)`).run(JSON.stringify({ title: "Orders at 95%", success_metrics: ["orders at target", "no «regression»"] }), AT, AT);
+    db.close();
+    await withStore(path, async (store) => {
+      const goals = (await store.goalsToReview()).sort((a, b) => a.goal_id.localeCompare(b.goal_id));
+      expect(goals).toEqual([
+        { goal_id: "goal_A", goal_type: "initiative", title: "t", spec: {} },
+        { goal_id: "goal_M", goal_type: "key_result", title: "Orders at 95%", spec: { success_metrics: ["orders at target", "no «regression»"] } },
+      ]);
+    });
+  });
+
   it("holds the database's failure taxonomy to the code's (a change of texts needs a migration)", () => {
     const db = openDatabase(dbPath());
     try {

@@ -106,11 +106,8 @@ export class AfterActionReviews {
       notables = [];
     };
     const pass = await scanLedger(this.store, { from: BEGINNING, since, until, collect: "due" }, {
-      beforeScan: async (goalIds) => {
-        for (const goalId of goalIds) {
-          const goal = await this.store.getGoal(goalId);
-          if (goal !== undefined) goals.set(goalId, reviewedGoal(goal));
-        }
+      beforeScan: async () => {
+        for (const goal of await this.store.goalsToReview()) goals.set(goal.goal_id, reviewedGoal(goal));
         writer = this.store.startReviewWrite({ since, until }, [...goals.values()], at);
       },
       afterChunk: (p) => {

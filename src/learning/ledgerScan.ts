@@ -28,8 +28,8 @@ export interface LedgerScanOptions {
 }
 
 export interface ScanHooks {
-  /** Called once what the pass needs first is read (every goal's id given), before the runs are. */
-  beforeScan?: (goalIds: readonly string[]) => Promise<void>;
+  /** Called once what the pass needs first is read (the window's existing reviews among it), before the runs are. */
+  beforeScan?: () => Promise<void>;
   /** Called after each chunk the pass took in. */
   afterChunk?: (pass: LedgerPass) => void;
   /** The scan starts over (in the started_at index's order) with a new pass: forget what the old one gave. */
@@ -55,7 +55,7 @@ export async function scanLedger(store: GoalOpsStore, options: LedgerScanOptions
     collect: { due: options.collect === "due", candidates: options.collect !== undefined },
     ...(options.evidenceFor !== undefined ? { evidenceFor: options.evidenceFor } : {}),
   };
-  await hooks.beforeScan?.([...goalTypes.keys()]);
+  await hooks.beforeScan?.();
   const scan = async (order: "table" | "index") => {
     const pass = new LedgerPass(setup);
     for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until, fields: fieldsFor(options), order })) {

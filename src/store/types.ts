@@ -381,6 +381,8 @@ export interface GoalOpsStore extends ContinuityStore {
   windowReviews(window: { since: string; until: string }): Promise<WindowReview[]>;
   /** Every goal's type by id (archived goals included). */
   goalTypes(): Promise<Map<string, string>>;
+  /** Every goal (archived included) with what an after-action review quotes of it. */
+  goalsToReview(): Promise<GoalToReview[]>;
   /** How many failed or partial finished runs of a goal come right before `before`. */
   failureStreakBefore(goalId: string, before: string): Promise<number>;
   /** Stores reviews in one transaction (a run that has one keeps it); returns how many were new. */
@@ -512,6 +514,9 @@ export interface AfterActionReviewRecord {
   promoted: boolean;
   created_at: string;
 }
+
+/** A goal as a review reads it: its spec holds only its success metrics. */
+export type GoalToReview = Pick<GoalRecord, "goal_id" | "goal_type" | "title" | "spec">;
 
 /** The goal a review is made for, as it is then: the view quotes its title and intent (src/learning/afterActionReview.ts). */
 export interface ReviewedGoal {

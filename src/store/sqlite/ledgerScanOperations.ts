@@ -13,7 +13,7 @@
  * taken out of an agent's plan), which JavaScript splits: 2.7-3.3 s for the same runs.
  */
 import { LedgerOrderLostError } from "../errors.js";
-import type { RunFacts, ScanFields, WindowReview } from "../types.js";
+import type { GoalToReview, RunFacts, ScanFields, WindowReview } from "../types.js";
 import { cached, type SqliteDatabase } from "./database.js";
 
 const RUN_SEPARATOR = "\u001e";
@@ -166,6 +166,12 @@ export function windowReviews(db: SqliteDatabase, window: { since: string; until
 /** Every goal's type, archived goals included (their runs still count). */
 export function goalTypes(db: SqliteDatabase): Map<string, string> {
   return new Map(cached(db, "SELECT goal_id, goal_type FROM goal_definitions").raw(true).all() as [string, string][]);
+}
+
+/** Every goal with what a review quotes of it (archived goals included), in one read: a spec parsed per goal cost 190 ms at 10,000 goals. */
+export function goalsToReview(db: SqliteDatabase): GoalToReview[] {
+  const rows = cached(db, "SELECT goal_id, goal_type, title, json_extract(spec_json, '$.success_metrics') FROM goal_definitions").raw(true).all() as [string, string, string, string | null][];
+  return rows.map(([goal_id, goal_type, title, metrics]) => ({ goal_id, goal_type, title, spec: metrics === null ? {} : { success_metrics: JSON.parse(metrics) as unknown } }));
 }
 
 /** How many failed or partial finished runs of a goal come right before `before` (by start time). */

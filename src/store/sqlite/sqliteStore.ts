@@ -3,7 +3,7 @@ import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFi
 import type { ContinuityReportRow, ReviewedGoal, ReviewKind, ReviewWriter, ReviewNarrative, ReviewWrite, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
 import { reviewWriterHere, reviewWriterInWorker } from "./reviewWriter.js";
 import { getAar, insertReviews, listAars, listLessons, listRules, rollbackRule, ruleEvents, saveReviewKinds, setReviewNarrative, templateReviewsAt } from "./learningOperations.js";
-import { failureStreakBefore, goalTypes, type StartOrder, scanFinishedRuns, windowReviews } from "./ledgerScanOperations.js";
+import { failureStreakBefore, goalsToReview, goalTypes, type StartOrder, scanFinishedRuns, windowReviews } from "./ledgerScanOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import * as continuity from "./continuityOperations.js";
 import type { GoalOpsStore, NoopSyncEntry, ScanFields, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
@@ -272,6 +272,9 @@ export class SqliteStore implements GoalOpsStore {
   }
   async goalTypes() {
     return goalTypes(this.db);
+  }
+  async goalsToReview() {
+    return goalsToReview(this.db);
   }
   async failureStreakBefore(goalId: string, before: string) {
     return failureStreakBefore(this.db, goalId, before);
