@@ -121,7 +121,7 @@ export function insertReviews(db: SqliteDatabase, reviews: readonly ReviewWrite[
 // The window's failed and partial runs, in the table's order from the window's first run (as the
 // learning scan reads them: the started_at index would cost a search of the table per run), each
 // with its goal as reviewed. A run with a review is left as it is.
-const INSERT_FAILURE_REVIEWS = `INSERT OR IGNORE INTO aar_reviews (run_id, goal_id, review_reason, prior_failures, goal_text_id, candidates_id, narrative_source, created_at)
+const INSERT_FAILURE_REVIEWS = `INSERT OR IGNORE INTO aar_reviews (${REVIEW_COLUMNS})
   SELECT r.run_id, r.goal_id, r.local_outcome, 0, g.goal_text_id, NULL, 'template', @at
   FROM goal_runs r CROSS JOIN temp.aar_due_goals g ON g.goal_id = r.goal_id
   WHERE r.rowid >= (SELECT min(rowid) FROM goal_runs WHERE started_at >= @since) AND r.run_state = 'finished'
@@ -139,15 +139,6 @@ function insertFailureReviewsBody(db: SqliteDatabase, window: { since: string; u
 /** Reviews the window's failed and partial runs that have none and whose goal `goals` holds, in one statement. */
 export function insertFailureReviews(db: SqliteDatabase, window: { since: string; until: string }, goals: readonly ReviewedGoal[], at: string): number {
   return transaction(db, insertFailureReviewsBody).immediate(db, window, goals, at);
-}
-
-function discardReviewsBody(db: SqliteDatabase, runIds: readonly string[], at: string): number {
-  return cached(db, "DELETE FROM aar_reviews WHERE run_id IN (SELECT value FROM json_each(?)) AND created_at = ? AND narrative IS NULL").run(JSON.stringify(runIds), at).changes;
-}
-
-/** Deletes the reviews of these runs made at `at` (a learning cycle's, taken back); returns how many. */
-export function discardReviews(db: SqliteDatabase, runIds: readonly string[], at: string): number {
-  return transaction(db, discardReviewsBody).immediate(db, runIds, at);
 }
 
 function saveReviewKindsBody(db: SqliteDatabase, kinds: readonly ReviewKind[]): void {

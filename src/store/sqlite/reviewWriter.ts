@@ -4,14 +4,14 @@
  * notable successes' as the pass finds them (63,000 rows at random places of the reviews' table at
  * a million runs), kept aside and written in key order at the end. In a worker thread with a
  * connection of its own, so that the pass has the other core; or, where no worker can run or the
- * writes must be seen by this connection, in this thread as they come.
+ * writes must be seen by this connection, in this thread: the same steps either way.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { ReviewedGoal, ReviewWriter, ReviewWrite } from "../types.js";
 import { type OpenOptions, openDatabase, type SqliteDatabase } from "./database.js";
-import { discardReviews, insertFailureReviews, insertReviews, insertStagedReviews, stageReviews, unstageReviews } from "./learningOperations.js";
+import { insertFailureReviews, insertStagedReviews, stageReviews, unstageReviews } from "./learningOperations.js";
 
 export interface ReviewJob {
   window: { since: string; until: string };
@@ -24,19 +24,47 @@ type FromWorker = { made: number } | { error: string };
 
 const WORKER_FILE = new URL(import.meta.url);
 
-/** The writer in this thread, on `db`: each step at once (the caller's transaction, if any, holds them). */
+/**
+ * The write's steps on one connection, in whichever thread: the failed runs' reviews at once, the
+ * reviews added kept aside (stageReviews) and written in key order by `finish`.
+ */
+class ReviewSteps {
+  private readonly made: number;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    job: ReviewJob,
+  ) {
+    this.made = insertFailureReviews(db, job.window, job.goals, job.at);
+  }
+
+  add(reviews: readonly ReviewWrite[]): void {
+    stageReviews(this.db, reviews);
+  }
+
+  discard(runIds: readonly string[]): void {
+    unstageReviews(this.db, runIds);
+  }
+
+  finish(): number {
+    return this.made + insertStagedReviews(this.db);
+  }
+}
+
+/** The writer in this thread, on `db`, each step through `write` in turn (the caller's transaction, if any, holds them). */
 export function reviewWriterHere(db: SqliteDatabase, job: ReviewJob, write: <T>(op: () => T) => Promise<T>): ReviewWriter {
-  let made = write(() => insertFailureReviews(db, job.window, job.goals, job.at));
+  const steps = write(() => new ReviewSteps(db, job));
+  let queue: Promise<unknown> = steps;
+  const next = <T>(step: (s: ReviewSteps) => T): Promise<T> => {
+    const done = queue.then(() => steps).then((s) => write(() => step(s)));
+    queue = done;
+    return done;
+  };
   return {
-    add(reviews) {
-      const before = made;
-      made = write(() => insertReviews(db, reviews)).then(async (n) => (await before) + n);
-    },
-    discard(runIds) {
-      const before = made;
-      made = write(() => discardReviews(db, runIds, job.at)).then(async (n) => (await before) - n);
-    },
-    finish: () => made,
+    // A failure here surfaces from finish(), which waits for every step before it.
+    add: (reviews) => void next((s) => s.add(reviews)).catch(() => undefined),
+    discard: (runIds) => void next((s) => s.discard(runIds)).catch(() => undefined),
+    finish: () => next((s) => s.finish()),
   };
 }
 
@@ -80,7 +108,6 @@ if (!isMainThread && parentPort !== null && (workerData as { job?: ReviewJob } |
   const port = parentPort;
   const { path, options, job } = workerData as { path: string; options: OpenOptions; job: ReviewJob };
   let db: SqliteDatabase | undefined;
-  let made = 0;
   const end = (message: FromWorker) => {
     port.postMessage(message);
     // The reviews into the database file now, while the cycle finishes in the main thread (its
@@ -91,14 +118,12 @@ if (!isMainThread && parentPort !== null && (workerData as { job?: ReviewJob } |
   };
   try {
     db = openDatabase(path, options);
-    const open = db;
-    made += insertFailureReviews(open, job.window, job.goals, job.at);
+    const steps = new ReviewSteps(db, job);
     port.on("message", (message: ToWorker) => {
       try {
-        // Kept aside until the end, then written in key order in one transaction (stageReviews).
-        if ("reviews" in message) stageReviews(open, message.reviews);
-        else if ("discard" in message) unstageReviews(open, message.discard);
-        else end({ made: made + insertStagedReviews(open) });
+        if ("reviews" in message) steps.add(message.reviews);
+        else if ("discard" in message) steps.discard(message.discard);
+        else end({ made: steps.finish() });
       } catch (error) {
         end({ error: (error as Error).message });
       }

@@ -53,14 +53,20 @@ export class SqliteStore implements GoalOpsStore {
 
   /**
    * A second, read-only connection for the ledger scan, opened on first use: it streams runs
-   * while this connection writes (the learning cycle writes reviews as it finds them), reading
+   * while this connection writes (a learning cycle's reviews, on a dry run or in the daemon), reading
    * one snapshot of the file (WAL) whatever is written meanwhile.
    */
   private scanner: SqliteDatabase | undefined;
   private scanConnection(): SqliteDatabase {
-    if (this.path === undefined || this.path === ":memory:") return this.db;
-    this.scanner ??= openDatabase(this.path, { ...this.options, readonly: true });
+    const file = this.file();
+    if (file === undefined) return this.db;
+    this.scanner ??= openDatabase(file, { ...this.options, readonly: true });
     return this.scanner;
+  }
+
+  /** The database file, which other connections can open; undefined for an in-memory database. */
+  private file(): string | undefined {
+    return this.path === undefined || this.path === ":memory:" ? undefined : this.path;
   }
 
   private pending: PendingWrite[] = [];
@@ -285,9 +291,10 @@ export class SqliteStore implements GoalOpsStore {
   startReviewWrite(window: { since: string; until: string }, goals: readonly ReviewedGoal[], at: string): ReviewWriter {
     // In a worker thread with its own connection, unless this one must see the writes: an
     // in-memory database, or a transaction open here (a dry run's, to be rolled back).
-    const inWorker = this.path !== undefined && this.path !== ":memory:" && !this.db.inTransaction && !this.groupCommit;
+    const file = this.file();
     const job = { window, goals, at };
-    return (inWorker ? reviewWriterInWorker(this.path as string, this.options, job) : undefined) ?? reviewWriterHere(this.db, job, (op) => this.write(op));
+    const inWorker = file !== undefined && !this.db.inTransaction && !this.groupCommit;
+    return (inWorker ? reviewWriterInWorker(file, this.options, job) : undefined) ?? reviewWriterHere(this.db, job, (op) => this.write(op));
   }
   async saveReviewKinds(kinds: readonly ReviewKind[]) {
     return this.write(() => saveReviewKinds(this.db, kinds));
