@@ -116,8 +116,8 @@ describe("the ledger pass", () => {
       ],
       { reviewed: new Map([["a5", { candidates: null, metricsBefore: null, metricsAfter: null }]]) },
     );
-    // Failed and partial runs: their goals and kinds (their reviews are written by one statement).
-    expect(p.failuresDue()).toEqual({ goalIds: ["g1"], kinds: [{ goalType: "initiative", firstAction: null, failureCategory: null, ownCandidates: [] }] });
+    // Failed and partial runs by kind (their reviews are written by one statement).
+    expect(p.failureKindsDue()).toEqual([{ goal_type: "initiative", first_action: null, failure_category: null, own_candidates: [] }]);
     expect(p.dueReasons()).toEqual({ failed: 1, partial: 1, notable_success: 2 });
     // Notable successes one by one, in start order, with the streak before them and their own candidate.
     expect(p.notableSuccessesDue().map((d) => [d.runId, d.priorFailures, d.ownCandidates])).toEqual([
@@ -139,7 +139,7 @@ describe("the ledger pass", () => {
     expect(sources[0]?.texts).toEqual([{ text: own, from: "review" }]);
     expect(sources[1]?.texts).toBe(sources[0]?.texts); // one list for the goal type, first action and category
     expect(sources[2]?.texts).toEqual([{ text: "pin the CLI", from: "agent" }, { text: "pin the CLI", from: "review" }, { text: own, from: "review" }]);
-    expect(p.failuresDue().kinds.map((k) => [k.firstAction, k.failureCategory, k.ownCandidates.length])).toEqual([["call_api", "tool_error", 1], [null, null, 0]]);
+    expect(p.failureKindsDue().map((k) => [k.first_action, k.failure_category, k.own_candidates.length])).toEqual([["call_api", "tool_error", 1], [null, null, 0]]);
   });
 
   it("reads a run's context lessons and rules however their JSON is laid out", () => {
@@ -173,6 +173,6 @@ describe("the ledger pass", () => {
     ]);
     // Runs with a review are not due another; r2 is the first success after two failures.
     expect(p.notableSuccessesDue().map((d) => d.runId)).toEqual(["r2"]);
-    expect(p.failuresDue()).toEqual({ goalIds: [], kinds: [] });
+    expect(p.failureKindsDue()).toEqual([]);
   });
 });

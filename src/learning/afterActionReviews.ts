@@ -124,7 +124,7 @@ export class AfterActionReviews {
     });
     hooks.onBatch?.(pass.takeCandidates());
     send(pass, 1);
-    const kinds = pass.failuresDue().kinds.map((k) => ({ goal_type: k.goalType, first_action: k.firstAction, failure_category: k.failureCategory, own_candidates: k.ownCandidates }));
+    const kinds = pass.failureKindsDue();
     if (kinds.length > 0) await this.store.saveReviewKinds(kinds);
     const made = writer === undefined ? 0 : await writer.finish();
 

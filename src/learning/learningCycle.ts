@@ -110,9 +110,9 @@ export class LearningCycle {
     const { reviews, lessons, playbook } = this.parts;
     const window = { since: since.toISOString(), until: now.toISOString() };
 
-    // One pass over the ledger answers every question below, and finds the reviews due (written
-    // after it); the lesson candidates of the window's runs, theirs among them, are grouped in
-    // start order as the pass finds them.
+    // One pass over the ledger answers every question below, and finds the reviews due (the store
+    // writes them meanwhile); the lesson candidates of the window's runs, theirs among them, are
+    // grouped in start order as the pass finds them.
     let grouper = lessons.grouper();
     const { pass, ...due } = await reviews.reviewWindow(
       { since, until: now },

@@ -11,8 +11,9 @@
  * Runs started before `since` (when the scan starts earlier) feed only the lesson evidence (all
  * time) and the failure streaks that decide a notable success; the rest counts runs in the window.
  */
-import type { LessonEvidenceCounts, LessonEvidenceRow, OutcomeGroupRow, RunFacts } from "../store/types.js";
+import type { LessonEvidenceCounts, LessonEvidenceRow, OutcomeGroupRow, ReviewKind, RunFacts } from "../store/types.js";
 import { ownLessonCandidates } from "./afterActionReview.js";
+import { innerMap } from "./innerMap.js";
 import { type CandidateSource, keyResultsMoved } from "./lessonCandidates.js";
 import type { SideCounts } from "./ruleEvaluation.js";
 
@@ -35,15 +36,6 @@ export interface LedgerPassSetup {
   evidenceFor?: string;
 }
 
-/**
- * The window's failed and partial runs due a review: their goals, and each kind of them (goal
- * type, first action, failure category) with their reviews' own lesson candidates.
- */
-export interface DueFailures {
-  goalIds: string[];
-  kinds: { goalType: string; firstAction: string | null; failureCategory: string | null; ownCandidates: readonly string[] }[];
-}
-
 /** A kind of failed run's review's own lesson candidates, and the same as candidate texts (one list for all its runs). */
 interface OwnCandidates {
   ownCandidates: readonly string[];
@@ -60,7 +52,6 @@ export interface DueNotableSuccess {
 
 /** A run of the window that proposed lessons (its agent's, or its existing review's), in start order. */
 export interface CandidateRun {
-  seq: number;
   source: CandidateSource;
 }
 
@@ -94,7 +85,6 @@ interface GoalStreak {
 }
 
 export class LedgerPass {
-  private seq = 0;
   private readonly parsed = new Map<string, unknown>();
   private readonly outcomeTexts = new Map<string, RunOutcome>();
   private readonly contexts = new Map<string, RunContext>();
@@ -106,7 +96,6 @@ export class LedgerPass {
   private readonly lessons = new Map<string, LessonEvidenceCounts>();
   private readonly evidenceRows: LessonEvidenceRow[] = [];
   private readonly streaks = new Map<string, GoalStreak>();
-  private readonly dueGoals = new Set<string>();
   private readonly ownByKind = new Map<string, Map<string | null, Map<string | null, OwnCandidates>>>();
   private readonly dueByReason = { failed: 0, partial: 0, notable_success: 0 };
   private notables: DueNotableSuccess[] = [];
@@ -128,7 +117,6 @@ export class LedgerPass {
     const plan = planText === "" ? null : planText;
     const goalType = this.setup.goalTypes.get(goalId);
     if (goalType === undefined) return;
-    const seq = this.seq++;
     const succeeded = outcome === "succeeded";
     const failed = outcome === "failed" || outcome === "partial";
     const validated = succeeded && verifier !== "failed";
@@ -162,11 +150,7 @@ export class LedgerPass {
       this.goalTypeGroups.set(goalType, byType);
     }
     count(byType, outcome, verified, business);
-    let byAction = this.groups.get(goalType);
-    if (byAction === undefined) {
-      byAction = new Map();
-      this.groups.set(goalType, byAction);
-    }
+    const byAction = innerMap(this.groups, goalType);
     if (actions.length === 0) count(group(byAction, goalType, null, category), outcome, verified, business);
     for (const action of actions) count(group(byAction, goalType, action, category), outcome, verified, business);
 
@@ -187,7 +171,7 @@ export class LedgerPass {
     let sharedTexts: CandidateSource["texts"] | null = null;
     if (this.setup.collect.due && review === undefined) {
       if (failed) {
-        const due = this.dueFailure(goalId, goalType, actions, category, outcome as "failed" | "partial");
+        const due = this.dueFailure(goalType, actions, category, outcome as "failed" | "partial");
         ownCandidates = due.ownCandidates;
         sharedTexts = due.reviewTexts;
       } else if (succeeded && priorFailures >= 2) {
@@ -210,7 +194,6 @@ export class LedgerPass {
         texts = list;
       }
       this.candidateRuns.push({
-        seq,
         source: {
           runId: detach(runId),
           goalType,
@@ -226,9 +209,8 @@ export class LedgerPass {
   }
 
   /** Counts a failed or partial run due a review; returns its kind's own lesson candidates. */
-  private dueFailure(goalId: string, goalType: string, actions: readonly string[], category: string | null, reason: "failed" | "partial"): OwnCandidates {
+  private dueFailure(goalType: string, actions: readonly string[], category: string | null, reason: "failed" | "partial"): OwnCandidates {
     this.dueByReason[reason]++;
-    if (!this.dueGoals.has(goalId)) this.dueGoals.add(detach(goalId));
     return this.ownCandidatesOf(goalType, actions[0] ?? null, actions, category);
   }
 
@@ -237,16 +219,7 @@ export class LedgerPass {
    * only: one list (frozen, so the grouper may keep what it made of it) for all their runs.
    */
   private ownCandidatesOf(goalType: string, firstAction: string | null, actions: readonly string[], category: string | null): OwnCandidates {
-    let byAction = this.ownByKind.get(goalType);
-    if (byAction === undefined) {
-      byAction = new Map();
-      this.ownByKind.set(goalType, byAction);
-    }
-    let byCategory = byAction.get(firstAction);
-    if (byCategory === undefined) {
-      byCategory = new Map();
-      byAction.set(firstAction, byCategory);
-    }
+    const byCategory = innerMap(innerMap(this.ownByKind, goalType), firstAction);
     let own = byCategory.get(category);
     if (own === undefined) {
       const ownCandidates = Object.freeze(ownLessonCandidates(goalType, actions, category, null));
@@ -305,11 +278,6 @@ export class LedgerPass {
     return value;
   }
 
-  /** A goal's type, as the pass knew it. */
-  goalType(goalId: string): string | undefined {
-    return this.setup.goalTypes.get(goalId);
-  }
-
   /** Finished runs of the window counted (runs of goals not in the database left out). */
   get runs(): number {
     return this.windowRuns;
@@ -337,13 +305,13 @@ export class LedgerPass {
     return [...this.evidenceRows].reverse();
   }
 
-  /** The window's failed and partial runs due a review (they have none): their goals and kinds. */
-  failuresDue(): DueFailures {
-    const kinds: DueFailures["kinds"] = [];
-    for (const [goalType, byAction] of this.ownByKind) {
-      for (const [firstAction, byCategory] of byAction) for (const [failureCategory, own] of byCategory) kinds.push({ goalType, firstAction, failureCategory, ownCandidates: own.ownCandidates });
+  /** The kinds of the window's failed and partial runs due a review (they have none), with their reviews' own lesson candidates. */
+  failureKindsDue(): ReviewKind[] {
+    const kinds: ReviewKind[] = [];
+    for (const [goal_type, byAction] of this.ownByKind) {
+      for (const [first_action, byCategory] of byAction) for (const [failure_category, own] of byCategory) kinds.push({ goal_type, first_action, failure_category, own_candidates: own.ownCandidates });
     }
-    return { goalIds: [...this.dueGoals], kinds };
+    return kinds;
   }
 
   /** The window's notable successes due a review, in start order. */
@@ -393,11 +361,7 @@ function newGroup(goalType: string, action: string | null, category: string | nu
 }
 
 function group(byAction: Map<string | null, Map<string | null, OutcomeGroupRow>>, goalType: string, action: string | null, category: string | null): OutcomeGroupRow {
-  let byCategory = byAction.get(action);
-  if (byCategory === undefined) {
-    byCategory = new Map();
-    byAction.set(action, byCategory);
-  }
+  const byCategory = innerMap(byAction, action);
   let found = byCategory.get(category);
   if (found === undefined) {
     found = newGroup(goalType, action, category);

@@ -13,6 +13,7 @@
  * - A group whose score reaches `learning.promote_score` (default 3) is proposed as a lesson.
  */
 import { createHash } from "node:crypto";
+import { innerMap } from "./innerMap.js";
 
 export interface CandidateSource {
   runId: string;
@@ -156,21 +157,7 @@ export class CandidateGrouper {
   private fingerprintOf(source: CandidateSource, text: string): string | null {
     // Nested by part: the parts are strings met again and again (V8 keeps a string's hash), where
     // a key joined from them would be a new string to hash for every run.
-    let byAction = this.fingerprints.get(source.goalType);
-    if (byAction === undefined) {
-      byAction = new Map();
-      this.fingerprints.set(source.goalType, byAction);
-    }
-    let byCategory = byAction.get(source.actionType);
-    if (byCategory === undefined) {
-      byCategory = new Map();
-      byAction.set(source.actionType, byCategory);
-    }
-    let byText = byCategory.get(source.failureCategory);
-    if (byText === undefined) {
-      byText = new Map();
-      byCategory.set(source.failureCategory, byText);
-    }
+    const byText = innerMap(innerMap(innerMap(this.fingerprints, source.goalType), source.actionType), source.failureCategory);
     let fingerprint = byText.get(text);
     if (fingerprint === undefined) {
       fingerprint = normaliseLessonText(text) === "" ? null : lessonFingerprint(source.goalType, source.actionType, source.failureCategory, text);
