@@ -6,7 +6,8 @@ import { scanLedger } from "../src/learning/ledgerScan.js";
 import { openStore } from "../src/store/openStore.js";
 import { openDatabase, type SqliteDatabase } from "../src/store/sqlite/database.js";
 import { LedgerOrderLostError } from "../src/store/errors.js";
-import { runsInStartOrder, runsInTableOrder, scanFinishedRuns } from "../src/store/sqlite/ledgerScanOperations.js";
+import { PackedRunReader } from "../src/store/sqlite/ledgerReader.js";
+import { packedRunsInTableOrder, runsInStartOrder, runsInTableOrder, scanFinishedRuns } from "../src/store/sqlite/ledgerScanOperations.js";
 
 // The learning scan reads runs in the table's order and must give them in start order, whatever
 // order concurrent writers inserted them in. Checked against SQLite's own ORDER BY on a real file.
@@ -136,6 +137,59 @@ describe("the ledger scan's start order", () => {
     expect(runs.find((r) => r[0] === "grun_000009")?.[5]).toBe('[\n  "les_1"\n]\u001d[]');
     // from a later start: the rows from the first run started then
     expect(ids(runsInTableOrder(db, "evidence", at(20), at(25), 4))).toEqual(expected(db, at(20), at(25)));
+    expect(db.inTransaction).toBe(false);
+  });
+});
+
+describe("reading the packs with a worker thread", () => {
+  const texts = async (reader: AsyncIterable<string>, pause = 0) => {
+    const out: string[] = [];
+    for await (const text of reader) {
+      out.push(text);
+      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+    return out;
+  };
+
+  it("reads every pack in this thread when no worker runs, and ends its read transaction", async () => {
+    const db = ledger(perturbed(300, 6, 5).map((i) => at(i)));
+    const reader = new PackedRunReader(db, { fields: "review", from: "", until: "9999", packRows: 16 }, { path: db.name, options: {} });
+    expect(db.inTransaction).toBe(true); // the plan is made, and the read begun, at once
+    expect(await texts(reader)).toEqual([...packedRunsInTableOrder(db, "review", "", "9999", 16)]);
+    expect(reader.packsReadHere).toBe(19); // the TypeScript sources cannot be a worker
+    expect(db.inTransaction).toBe(false);
+    const closed = new PackedRunReader(db, { fields: "review", from: "", until: "9999", packRows: 16 });
+    closed.close();
+    expect(db.inTransaction).toBe(false);
+    expect(await texts(closed)).toEqual([]);
+  });
+
+  it("gives the same texts in pack order when the compiled worker reads beside this thread, and stops it when closed early", async () => {
+    // The compiled module, as the CLI runs it (npm test builds first).
+    const { PackedRunReader: Compiled } = (await import(new URL("../dist/store/sqlite/ledgerReader.js", import.meta.url).href)) as typeof import("../src/store/sqlite/ledgerReader.js");
+    const db = ledger(perturbed(3000, 20, 9).map((i) => at(i)));
+    const expectedTexts = [...packedRunsInTableOrder(db, "review", "", "9999", 32)];
+    expect(expectedTexts).toHaveLength(94);
+    // A pass slower than the worker: once it has booted (this thread reads meanwhile), the worker reads the rest.
+    const slow = new Compiled(db, { fields: "review", from: "", until: "9999", packRows: 32 }, { path: db.name, options: {} });
+    expect(await texts(slow, 5)).toEqual(expectedTexts);
+    expect(slow.packsReadHere).toBeLessThan(expectedTexts.length);
+    await slow.workerExited;
+    // A pass that stops after the first text: the worker stops too.
+    const early = new Compiled(db, { fields: "evidence", from: "", until: "9999", packRows: 32 }, { path: db.name, options: {} });
+    for await (const text of early) {
+      expect(text.split("\u001e")[0]?.split("\u001f")[0]).toBe("grun_000000");
+      break;
+    }
+    await early.workerExited;
+    expect(db.inTransaction).toBe(false);
+  });
+
+  it("says so when the worker cannot read", async () => {
+    const { PackedRunReader: Compiled } = (await import(new URL("../dist/store/sqlite/ledgerReader.js", import.meta.url).href)) as typeof import("../src/store/sqlite/ledgerReader.js");
+    const db = ledger(Array.from({ length: 400 }, (_, i) => at(i)));
+    const reader = new Compiled(db, { fields: "review", from: "", until: "9999", packRows: 4 }, { path: join(db.name, "not-a-folder", "x.db"), options: {} });
+    await expect(texts(reader, 5)).rejects.toThrow(/reading the ledger failed: cannot open the database/);
     expect(db.inTransaction).toBe(false);
   });
 });

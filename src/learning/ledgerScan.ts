@@ -2,7 +2,7 @@
  * Runs the ledger pass (src/learning/ledgerPass.ts) over the store: what it needs to know first
  * (goal types, lessons, the window's existing reviews), then the finished runs, streamed.
  */
-import type { GoalOpsStore, ScanFields } from "../store/types.js";
+import type { GoalOpsStore, LedgerScan, ScanFields } from "../store/types.js";
 import { LedgerOrderLostError } from "../store/errors.js";
 import { LedgerPass, type LedgerPassSetup } from "./ledgerPass.js";
 
@@ -42,34 +42,46 @@ export interface ScanHooks {
  * started_at index's order (slower by about half), with a new pass.
  */
 export async function scanLedger(store: GoalOpsStore, options: LedgerScanOptions, hooks: ScanHooks = {}): Promise<LedgerPass> {
-  const [goalTypes, lessons, reviewed] = await Promise.all([
-    store.goalTypes(),
-    store.listLessons({ includeArchived: true }),
-    options.collect !== undefined ? store.windowReviews({ since: options.since, until: options.until }) : Promise.resolve([]),
-  ]);
-  const setup: LedgerPassSetup = {
-    since: options.since,
-    goalTypes,
-    lessonCategories: new Map(lessons.map((l) => [l.lesson_id, l.failure_category])),
-    reviewed: new Map(reviewed.map(({ runId, ...review }) => [runId, review])),
-    collect: { due: options.collect === "due", candidates: options.collect !== undefined },
-    ...(options.evidenceFor !== undefined ? { evidenceFor: options.evidenceFor } : {}),
-  };
-  await hooks.beforeScan?.();
-  const scan = async (order: "table" | "index") => {
-    const pass = new LedgerPass(setup);
-    for await (const chunk of store.scanFinishedRuns({ from: options.from ?? options.since, until: options.until, fields: fieldsFor(options), order })) {
-      pass.add(chunk);
-      hooks.afterChunk?.(pass);
-    }
-    return pass;
-  };
+  const window = { from: options.from ?? options.since, until: options.until, fields: fieldsFor(options) };
+  // Opened first: the store may read the runs while the rest is read and the hooks run.
+  const tableOrder = store.scanFinishedRuns(window);
   try {
-    return await scan("table");
-  } catch (error) {
-    if (!(error instanceof LedgerOrderLostError)) throw error;
-    hooks.onRestart?.();
-    return scan("index");
+    const [goalTypes, lessons, reviewed] = await Promise.all([
+      store.goalTypes(),
+      store.listLessons({ includeArchived: true }),
+      options.collect !== undefined ? store.windowReviews({ since: options.since, until: options.until }) : Promise.resolve([]),
+    ]);
+    const setup: LedgerPassSetup = {
+      since: options.since,
+      goalTypes,
+      lessonCategories: new Map(lessons.map((l) => [l.lesson_id, l.failure_category])),
+      reviewed: new Map(reviewed.map(({ runId, ...review }) => [runId, review])),
+      collect: { due: options.collect === "due", candidates: options.collect !== undefined },
+      ...(options.evidenceFor !== undefined ? { evidenceFor: options.evidenceFor } : {}),
+    };
+    await hooks.beforeScan?.();
+    const scan = async (runs: LedgerScan) => {
+      const pass = new LedgerPass(setup);
+      for await (const chunk of runs) {
+        pass.add(chunk);
+        hooks.afterChunk?.(pass);
+      }
+      return pass;
+    };
+    try {
+      return await scan(tableOrder);
+    } catch (error) {
+      if (!(error instanceof LedgerOrderLostError)) throw error;
+      hooks.onRestart?.();
+      const byIndex = store.scanFinishedRuns({ ...window, order: "index" });
+      try {
+        return await scan(byIndex);
+      } finally {
+        byIndex.close();
+      }
+    }
+  } finally {
+    tableOrder.close();
   }
 }
 

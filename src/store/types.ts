@@ -374,9 +374,11 @@ export interface GoalOpsStore extends ContinuityStore {
    * them). One snapshot: the store may write between chunks, and the scan does not see it.
    * `fields` says what is read (the rest comes back null or empty): see ScanFields. `order`
    * "table" (the default) reads in the order runs were recorded, mending small disorder, and may
-   * throw LedgerOrderLostError (src/store/errors.ts) part way; "index" always holds.
+   * throw LedgerOrderLostError (src/store/errors.ts) part way; "index" always holds. The store
+   * may begin reading at once, before the first chunk is asked for: `close` the scan if it is not
+   * iterated to its end.
    */
-  scanFinishedRuns(window: { from: string; until: string; fields: ScanFields; order?: "table" | "index" }): AsyncIterable<readonly RunFacts[]>;
+  scanFinishedRuns(window: { from: string; until: string; fields: ScanFields; order?: "table" | "index" }): LedgerScan;
   /** The reviews that runs started in the window already have, with their lesson candidates. */
   windowReviews(window: { since: string; until: string }): Promise<WindowReview[]>;
   /** Every goal's type by id (archived goals included). */
@@ -474,6 +476,11 @@ export type RunFacts = readonly [
  * the plan of a success.
  */
 export type ScanFields = "outcomes" | "evidence" | "review";
+
+/** A scan of the finished runs (GoalOpsStore.scanFinishedRuns): its chunks, iterated once; `close` ends it early. */
+export interface LedgerScan extends AsyncIterable<readonly RunFacts[]> {
+  close(): void;
+}
 
 /** A review a run of the window has: its lesson candidates (JSON, null when none) and, with them, its run's metrics. */
 export interface WindowReview {

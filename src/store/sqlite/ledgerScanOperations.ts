@@ -80,60 +80,123 @@ export function* scanFinishedRuns(db: SqliteDatabase, window: { from: string; un
 }
 
 /**
- * The window's finished runs in the table's order (a run's row is inserted when it starts), from
- * the first run started at or after `from`, a packed text's runs at a time, in one read
- * transaction (unless the caller has one open).
+ * The packs of a scan in the table's order: pack `i` holds the window's finished runs whose rowids
+ * are in [first + i * packRows, first + (i + 1) * packRows), from the first run started at or after
+ * `from` (a run's row is inserted when it starts) to the last row now. Each pack is read on its
+ * own (readPack), in any thread, by any connection.
  */
-export function* runsInTableOrder(db: SqliteDatabase, fields: ScanFields, from: string, until: string, packRows = PACK_ROWS): Generator<RunFacts[]> {
+export interface PackPlan {
+  fields: ScanFields;
+  from: string;
+  until: string;
+  first: number;
+  packs: number;
+  packRows: number;
+}
+
+/** The plan of a scan of `db` as it is now; undefined when no pack can hold a run. */
+export function planPacks(db: SqliteDatabase, fields: ScanFields, from: string, until: string, packRows = PACK_ROWS): PackPlan | undefined {
+  const first = (from === "" ? cached(db, "SELECT min(rowid) FROM goal_runs", true).get() : cached(db, "SELECT min(rowid) FROM goal_runs WHERE started_at >= ?", true).get(from)) as number | null;
+  const last = cached(db, "SELECT max(rowid) FROM goal_runs", true).get() as number | null;
+  if (first === null || last === null || last < first) return undefined;
+  return { fields, from, until, first, packs: Math.floor((last - first) / packRows) + 1, packRows };
+}
+
+/** Pack `index` of `plan` as one text (unpackRuns splits it); null when it holds no run of the window. */
+export function readPack(db: SqliteDatabase, plan: PackPlan, index: number): string | null {
+  const low = plan.first + index * plan.packRows;
+  return cached(db, PACKED[plan.fields], true).get(low, low + plan.packRows, plan.from, plan.until) as string | null;
+}
+
+/** The window's finished runs in the table's order, as packed texts, in one read transaction (unless the caller has one open). */
+export function* packedRunsInTableOrder(db: SqliteDatabase, fields: ScanFields, from: string, until: string, packRows = PACK_ROWS): Generator<string> {
   const own = !db.inTransaction;
   if (own) db.exec("BEGIN");
   try {
-    const first = (from === "" ? cached(db, "SELECT min(rowid) FROM goal_runs", true).get() : cached(db, "SELECT min(rowid) FROM goal_runs WHERE started_at >= ?", true).get(from)) as number | null;
-    const last = cached(db, "SELECT max(rowid) FROM goal_runs", true).get() as number | null;
-    if (first === null || last === null) return;
-    const packed = cached(db, PACKED[fields], true);
-    for (let low = first; low <= last; low += packRows) {
-      const text = packed.get(low, low + packRows, from, until) as string | null;
-      if (text !== null) yield text.split(RUN_SEPARATOR).map((run) => run.split(FIELD_SEPARATOR) as unknown as RunFacts);
+    const plan = planPacks(db, fields, from, until, packRows);
+    for (let i = 0; plan !== undefined && i < plan.packs; i++) {
+      const text = readPack(db, plan, i);
+      if (text !== null) yield text;
     }
   } finally {
     if (own && db.inTransaction) db.exec("COMMIT");
   }
 }
 
+/** The runs of a packed text, each as its RunFacts. */
+export const unpackRuns = (text: string): RunFacts[] => text.split(RUN_SEPARATOR).map((run) => run.split(FIELD_SEPARATOR) as unknown as RunFacts);
+
+/** The window's finished runs in the table's order, a packed text's runs at a time. */
+export function* runsInTableOrder(db: SqliteDatabase, fields: ScanFields, from: string, until: string, packRows = PACK_ROWS): Generator<RunFacts[]> {
+  for (const text of packedRunsInTableOrder(db, fields, from, until, packRows)) yield unpackRuns(text);
+}
+
 const isBefore = (a: RunFacts, b: RunFacts) => a[2] < b[2] || (a[2] === b[2] && a[0] < b[0]);
 
 /**
- * The window's finished runs in start order, read in the table's order: a run's row is inserted
- * when it starts, so the two agree but for writers that raced each other. Walking the started_at
- * index instead costs a search of the table per run (at a million runs 6.0 s against 3.1 s for the
- * same columns). The runs of each packed text and the last `reorderWindow` runs before them are
- * sorted together, which puts back a run inserted a little late; one later than that (a run after
- * it was given out already) throws LedgerOrderLostError. What is given out is sorted, so only its first run is checked against the
- * last run given before.
+ * Puts runs read in the table's order back in start order: a run's row is inserted when it
+ * starts, so the two agree but for writers that raced each other. Walking the started_at index
+ * instead costs a search of the table per run (at a million runs 6.0 s against 3.1 s for the same
+ * columns). The runs of each packed text and the last `reorderWindow` runs before them are sorted
+ * together, which puts back a run inserted a little late; one later than that (a run after it was
+ * given out already) throws LedgerOrderLostError. What is given out is sorted, so only its first
+ * run is checked against the last run given before.
  */
-export function* runsInStartOrder(db: SqliteDatabase, fields: ScanFields, from: string, until: string, reorderWindow = REORDER_WINDOW, packRows = PACK_ROWS): Generator<RunFacts[]> {
-  let held: RunFacts[] = [];
-  let last: RunFacts | undefined;
-  const give = (runs: RunFacts[]): RunFacts[] => {
-    const first = runs[0];
-    if (first !== undefined && last !== undefined && isBefore(first, last)) throw new LedgerOrderLostError(first[0]);
-    last = runs[runs.length - 1] ?? last;
-    return runs;
-  };
-  for (const runs of runsInTableOrder(db, fields, from, until, packRows)) {
+export class StartOrderMender {
+  private held: RunFacts[] = [];
+  private last: RunFacts | undefined;
+
+  constructor(private readonly reorderWindow = REORDER_WINDOW) {}
+
+  /** Takes the next runs in the table's order; gives the runs now certain to come next in start order, if any. */
+  take(runs: readonly RunFacts[]): RunFacts[] | undefined {
+    const held = this.held;
     for (const run of runs) {
       const tail = held[held.length - 1];
       if (tail === undefined || !isBefore(run, tail)) held.push(run);
       else held.splice(insertionPoint(held, run), 0, run);
     }
-    if (held.length > reorderWindow) {
-      const out = held.slice(0, held.length - reorderWindow);
-      held = held.slice(held.length - reorderWindow);
-      yield give(out);
-    }
+    if (held.length <= this.reorderWindow) return undefined;
+    this.held = held.slice(held.length - this.reorderWindow);
+    return this.give(held.slice(0, held.length - this.reorderWindow));
   }
-  if (held.length > 0) yield give(held);
+
+  /** The runs still held, once the table's runs are all taken. */
+  rest(): RunFacts[] | undefined {
+    const held = this.held;
+    this.held = [];
+    return held.length > 0 ? this.give(held) : undefined;
+  }
+
+  private give(runs: RunFacts[]): RunFacts[] {
+    const first = runs[0];
+    if (first !== undefined && this.last !== undefined && isBefore(first, this.last)) throw new LedgerOrderLostError(first[0]);
+    this.last = runs[runs.length - 1] ?? this.last;
+    return runs;
+  }
+}
+
+/** The window's finished runs in start order, read in the table's order and mended (StartOrderMender). */
+export function* runsInStartOrder(db: SqliteDatabase, fields: ScanFields, from: string, until: string, reorderWindow = REORDER_WINDOW, packRows = PACK_ROWS): Generator<RunFacts[]> {
+  const mender = new StartOrderMender(reorderWindow);
+  for (const runs of runsInTableOrder(db, fields, from, until, packRows)) {
+    const out = mender.take(runs);
+    if (out !== undefined) yield out;
+  }
+  const rest = mender.rest();
+  if (rest !== undefined) yield rest;
+}
+
+/** The runs of packed texts read in the table's order (a worker's), in start order but for "outcomes", which counts them in any order. */
+export async function* runsOfPackedTexts(texts: AsyncIterable<string>, fields: ScanFields): AsyncGenerator<RunFacts[]> {
+  const mender = fields === "outcomes" ? undefined : new StartOrderMender();
+  for await (const text of texts) {
+    const runs = unpackRuns(text);
+    const out = mender === undefined ? runs : mender.take(runs);
+    if (out !== undefined) yield out;
+  }
+  const rest = mender?.rest();
+  if (rest !== undefined) yield rest;
 }
 
 /** Where `row` goes in the sorted `held` (after its equals). */

@@ -3,10 +3,11 @@ import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFi
 import type { ContinuityReportRow, ReviewedGoal, ReviewKind, ReviewWriter, ReviewNarrative, ReviewWrite, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
 import { reviewWriterHere, reviewWriterInWorker } from "./reviewWriter.js";
 import { getAar, insertReviews, listAars, listLessons, listRules, rollbackRule, ruleEvents, saveReviewKinds, setReviewNarrative, templateReviewsAt } from "./learningOperations.js";
-import { failureStreakBefore, goalsToReview, goalTypes, type StartOrder, scanFinishedRuns, windowReviews } from "./ledgerScanOperations.js";
+import { PackedRunReader } from "./ledgerReader.js";
+import { failureStreakBefore, goalsToReview, goalTypes, runsOfPackedTexts, type StartOrder, scanFinishedRuns, windowReviews } from "./ledgerScanOperations.js";
 import { addLoop, listLoops, resolveLoop } from "./loopOperations.js";
 import * as continuity from "./continuityOperations.js";
-import type { GoalOpsStore, NoopSyncEntry, ScanFields, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
+import type { GoalOpsStore, LedgerScan, NoopSyncEntry, RunFacts, ScanFields, SnapshotScope, StateEventInput, SyncPlanWrite } from "../types.js";
 import type { GoalStatus } from "../../spec/types.js";
 import { cached, openDatabase, type OpenOptions, type SqliteDatabase, transaction } from "./database.js";
 import { applySyncPlan, fileStateCounts, getMeta, setMeta, readFileIndex, readSyncSnapshot, recordNoopSync } from "./syncOperations.js";
@@ -266,7 +267,17 @@ export class SqliteStore implements GoalOpsStore {
   async fileStateCounts() {
     return fileStateCounts(this.db);
   }
-  async *scanFinishedRuns(window: { from: string; until: string; fields: ScanFields; order?: StartOrder }) {
+  scanFinishedRuns(window: { from: string; until: string; fields: ScanFields; order?: StartOrder }): LedgerScan {
+    // In the table's order from a database file: read from now on, in a worker thread and in this
+    // one while it would otherwise wait (ledgerReader.ts), beside what the caller does meanwhile.
+    const file = this.file();
+    if (file !== undefined && window.order !== "index") {
+      const reader = new PackedRunReader(this.scanConnection(), window, { path: file, options: this.options });
+      return { [Symbol.asyncIterator]: () => runsOfPackedTexts(reader, window.fields), close: () => reader.close() };
+    }
+    return { [Symbol.asyncIterator]: () => this.scanHere(window), close: () => undefined };
+  }
+  private async *scanHere(window: { from: string; until: string; fields: ScanFields; order?: StartOrder }): AsyncGenerator<RunFacts[]> {
     const scanner = this.scanConnection();
     // One connection (an in-memory database): read everything first, so that the caller may
     // write between chunks (an open statement would keep the connection busy).
