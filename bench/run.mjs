@@ -61,6 +61,7 @@ import { CONTINUITY_DEFAULTS, continuityMarkdown, measureContinuity } from "./co
 import { DAEMON_DEFAULTS, daemonMarkdown, measureDaemon } from "./daemon.mjs";
 import { LEARNING_DEFAULTS, learningMarkdown, measureLearning } from "./learning.mjs";
 import { measureLedger } from "./ledger.mjs";
+import { gaugeMachine } from "./machineGauge.mjs";
 import { fmtInt, median, summary } from "./stats.mjs";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -358,6 +359,9 @@ function formatValue(row, value) {
   return `${value.toFixed(2)}x`;
 }
 
+/** What the gauge measured on this machine, to read a run's gauges against. */
+const GAUGE_RANGE = "on the 2-core machine the targets are set for it measured 510-1,080 ms within one hour on 2026-11-25";
+
 function markdown(report) {
   const { machine, tree, runs } = report;
   const out = [];
@@ -365,6 +369,7 @@ function markdown(report) {
   out.push("");
   out.push(`command: \`${report.command}\``);
   out.push(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB RAM, ${machine.platform}; node ${machine.node}`);
+  out.push(`machine gauge (bench/machineGauge.mjs: a fixed single-threaded workload, median of 3 fresh processes; lower is faster; ${GAUGE_RANGE}): ${machine.gauges.map((g) => `${g.moment} ${g.ms === null ? "n/a" : `${g.ms.toFixed(0)} ms`}`).join(", ")}`);
   if (tree !== null) out.push(`tree: ${fmtInt(tree.files)} goal files (${fmtInt(tree.objectives)} objectives, ${fmtInt(tree.keyResults)} key results, ${fmtInt(tree.initiatives)} initiatives, ${fmtInt(tree.dependencies)} dependencies) in ${fmtInt(tree.folders)} folders, ${fmtInt(tree.bytes)} bytes (${(tree.bytes / 1e6).toFixed(1)} MB), ${tree.linesPerFile.toFixed(1)} lines per file; seed ${tree.seed}`);
   if (report.parts.sync) out.push(`runs: ${runs} per measurement; wall clock of the whole CLI process (node start-up included); peak RSS from ${HAVE_TIME ? "/usr/bin/time -f %M" : "(unavailable: no /usr/bin/time)"}, met when the max over the runs is within the target`);
   if (report.parts.ledger) out.push("ledger (bench/ledger.mjs): throughput rows are rounds (5 of 3,500 runs one per transaction, 5 of 10 x 1,000 batched, each longer than the span between two WAL checkpoints; raw rounds interleaved with goalops's, on a VACUUM INTO copy of the same database), median and min (= slowest) round, and the rate over all rounds together; the % rows are goalops / raw per paired round; CLI rows are whole processes, wall clock.");
@@ -529,11 +534,24 @@ async function main() {
       progress(`  committed to git (${(Number(process.hrtime.bigint() - gitStart) / 1e9).toFixed(2)} s)`);
     }
 
+    // The machine's speed before each part and at the end (bench/machineGauge.mjs).
+    const gauges = [];
+    const gauge = (moment) => {
+      const ms = gaugeMachine();
+      gauges.push({ moment, ms });
+      progress(`machine gauge ${moment}: ${ms === null ? "n/a" : `${ms.toFixed(0)} ms`}`);
+    };
+    if (options.sync) gauge("before sync");
     const m = options.sync ? measureSync(tree, options, ajvScript, scratch) : null;
+    if (options.ledger) gauge("before ledger");
     const ledgerRows = options.ledger ? await measureLedger({ tree, scratch, goalops, progress, CheckFailed }) : [];
+    if (options.daemon) gauge("before daemon");
     const daemon = options.daemon ? await measureDaemon({ tree, files: options.files, progress, CheckFailed, env: childEnv(), settings: options.daemonSettings, nodeArgs: options.daemonNodeArgs }) : null;
+    if (options.learning) gauge("before learning");
     const learning = options.learning ? await measureLearning({ sizes: options.learningRuns, seed: options.seed, scratch, keep: options.keep, runNode, progress, CheckFailed, cpuProfDir: options.learningCpuProf }) : null;
+    if (options.continuity) gauge("before continuity");
     const continuity = options.continuity ? await measureContinuity({ tree, files: options.files, seed: options.seed, scratch, keep: options.keep, settings: options.continuitySettings, env: childEnv(), runNode, progress, CheckFailed }) : null;
+    gauge("at the end");
 
     const cpuList = cpus();
     const report = {
@@ -546,6 +564,7 @@ async function main() {
         platform: `${platform()} ${release()} ${arch()}`,
         node: process.version,
         loadAverage: { start: loadAtStart, end: loadavg()[0] },
+        gauges,
       },
       tree: stats === null ? null : {
         files: stats.files,
