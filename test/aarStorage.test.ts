@@ -3,6 +3,7 @@
  * from) and the `after_action_reviews` view that writes its texts from the run, the goal as
  * reviewed and the failure taxonomy. Real SQLite files, no mocks.
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import { FAILURE_TAXONOMY } from "../src/learning/failureTaxonomy.js";
 import { MIGRATIONS } from "../src/store/migrations/index.js";
 import { openDatabase } from "../src/store/sqlite/database.js";
 import { openStore } from "../src/store/openStore.js";
+import { workerExecArgv } from "../src/store/sqlite/workerThread.js";
 import type { AfterActionReviewRecord, GoalOpsStore, ReviewWrite } from "../src/store/types.js";
 
 const dirs: string[] = [];
@@ -255,6 +257,32 @@ describe("after-action review storage", () => {
     });
     const broken = reviewWriterInWorker(join(path, "not-a-folder", "x.db"), {}, { window: { since: day(1), until: day(5) }, goals: [GOAL_A], at });
     await expect(broken?.finish()).rejects.toThrow(/writing the reviews failed: cannot open the database/);
+  });
+
+  it("stops its worker when the caller aborts, so that a failed cycle's process exits (and starts it under node -e)", async () => {
+    const path = dbPath();
+    openDatabase(path).close();
+    seedRuns(path, { grun_1: { goal: "goal_A", category: "tool_error" }, grun_2: { goal: "goal_A", outcome: "succeeded" } });
+    // In a process of its own: a worker left waiting for finish() would keep it alive (killed at 20 s).
+    const script = `
+      const { reviewWriterInWorker } = await import(${JSON.stringify(new URL("../dist/store/sqlite/reviewWriter.js", import.meta.url).href)});
+      const writer = reviewWriterInWorker(${JSON.stringify(path)}, {}, { window: { since: "2026-03-01T00:00:00.000Z", until: "2026-03-09T00:00:00.000Z" }, goals: [${JSON.stringify(GOAL_A)}], at: ${JSON.stringify(AT)} });
+      writer.add([${JSON.stringify(write("grun_2", { review_reason: "notable_success", prior_failures: 2 }))}]);
+      writer.abort();`;
+    // Under --input-type=module -e, as a library user's quick script runs: the worker must not inherit those options.
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
+    expect(child.error, child.stderr).toBeUndefined();
+    expect(child.status, child.stderr).toBe(0);
+    // What it committed before the abort stays (the failed run's review); nothing is half-written.
+    raw(path, (db) => {
+      expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+      expect(db.prepare("SELECT run_id FROM aar_reviews").pluck().all()).toEqual(["grun_1"]);
+    });
+  });
+
+  it("gives worker threads the process's node options but those naming what the main thread runs", () => {
+    expect(workerExecArgv(["--cpu-prof", "--input-type=module", "-e", "code", "--max-old-space-size=900", "--eval=more", "-p", "1", "--input-type", "commonjs"])).toEqual(["--cpu-prof", "--max-old-space-size=900"]);
+    expect(workerExecArgv([])).toEqual([]);
   });
 
   it("keeps a summarizer's texts in place of the template's, the others as written", async () => {

@@ -141,6 +141,35 @@ describe("goalops learn", () => {
   });
 });
 
+describe("goalops learn, the database held by another writer", () => {
+  it("stops with a clear error and exits (its review writer thread stopped) when the lock outlasts the busy timeout, and runs once it is free", async () => {
+    const root = tempRepo({ ...validTree(), "goalops.yaml": "version: 1\ndatabase:\n  busy_timeout_ms: 200\n" }, { git: true });
+    expect((await runCli(["sync"], { cwd: root })).exitCode).toBe(0);
+    const ops = await openGoalOps({ repo: root });
+    for (let i = 0; i < 2; i++) {
+      const run = await ops.runs.start(IDS.initiative);
+      await ops.runs.finish(run.run_id, { outcome: "failed", failureCategory: "tool_error", actions: ["send_message"] });
+    }
+    await ops.close();
+    const holder = new Database(join(root, "state/goalops.db"));
+    holder.exec("BEGIN IMMEDIATE");
+    try {
+      const started = Date.now();
+      const locked = await runCli(["learn", "--since", "1d"], { cwd: root, timeoutMs: 30_000 });
+      expect(locked.exitCode, locked.stderr).toBe(2);
+      expect(locked.stderr).toContain("goalops: the database is locked by another writer");
+      expect(locked.stderr).not.toContain("unexpected error");
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      holder.exec("ROLLBACK");
+      holder.close();
+    }
+    const learned = await runCliJson<{ reviews: { made: number } }>(["learn", "--since", "1d", "--json"], { cwd: root });
+    expect(learned.exitCode, learned.stderr).toBe(0);
+    expect(learned.json.reviews.made).toBe(2);
+  });
+});
+
 describe("goalops learn --push --open-pr", () => {
   it("pushes the week's branch, opens one pull request and updates it, keeps others' commits, and does not re-propose a rejected proposal", async () => {
     const { createServer } = await import("node:http");

@@ -84,6 +84,11 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`goalops: ${where}${error.message}\n`);
       return error instanceof InvalidInputError ? ExitCode.Invalid : ExitCode.Usage;
     }
+    if ((error as { code?: unknown }).code === "SQLITE_BUSY") {
+      // Another writer (a daemon's sync, a learning cycle) held the database past the busy timeout.
+      process.stderr.write("goalops: the database is locked by another writer (a daemon or another goalops command): try again, or raise database.busy_timeout_ms in goalops.yaml\n");
+      return ExitCode.Usage;
+    }
     process.stderr.write(`goalops: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return ExitCode.Usage;
   }

@@ -105,28 +105,36 @@ export class AfterActionReviews {
       for (const n of notables) sent.push(n.run_id);
       notables = [];
     };
-    const pass = await scanLedger(this.store, { from: BEGINNING, since, until, collect: "due" }, {
-      beforeScan: async () => {
-        for (const goal of await this.store.goalsToReview()) goals.set(goal.goal_id, reviewedGoal(goal));
-        writer = this.store.startReviewWrite({ since, until }, [...goals.values()], at);
-      },
-      afterChunk: (p) => {
-        hooks.onBatch?.(p.takeCandidates());
-        send(p, NOTABLES_PER_WRITE);
-      },
-      onRestart: () => {
-        // The notable successes found so far were found in a wrong order: take them back.
-        writer?.discard(sent);
-        sent = [];
-        notables = [];
-        hooks.onRestart?.();
-      },
-    });
-    hooks.onBatch?.(pass.takeCandidates());
-    send(pass, 1);
-    const kinds = pass.failureKindsDue();
-    if (kinds.length > 0) await this.store.saveReviewKinds(kinds);
-    const made = writer === undefined ? 0 : await writer.finish();
+    let pass: LedgerPass;
+    let made: number;
+    try {
+      pass = await scanLedger(this.store, { from: BEGINNING, since, until, collect: "due" }, {
+        beforeScan: async () => {
+          for (const goal of await this.store.goalsToReview()) goals.set(goal.goal_id, reviewedGoal(goal));
+          writer = this.store.startReviewWrite({ since, until }, [...goals.values()], at);
+        },
+        afterChunk: (p) => {
+          hooks.onBatch?.(p.takeCandidates());
+          send(p, NOTABLES_PER_WRITE);
+        },
+        onRestart: () => {
+          // The notable successes found so far were found in a wrong order: take them back.
+          writer?.discard(sent);
+          sent = [];
+          notables = [];
+          hooks.onRestart?.();
+        },
+      });
+      hooks.onBatch?.(pass.takeCandidates());
+      send(pass, 1);
+      const kinds = pass.failureKindsDue();
+      if (kinds.length > 0) await this.store.saveReviewKinds(kinds);
+      made = writer === undefined ? 0 : await writer.finish();
+    } catch (error) {
+      // The writer waits for more until finish (in a worker, which would keep the process alive): stop it.
+      (writer as ReviewWriter | undefined)?.abort();
+      throw error;
+    }
 
     // By reason as the pass found them (a run that finished after the scan read is reviewed next time).
     const byReason: DueReviews["byReason"] = {};

@@ -556,6 +556,8 @@ export interface ReviewWriter {
   discard(runIds: readonly string[]): void;
   /** Once everything given is written: how many reviews were made. */
   finish(): Promise<number>;
+  /** The caller failed before finish: stop, keeping what was committed (each step is its own transaction). */
+  abort(): void;
 }
 
 /** A kind of failed run (goal type, first action, failure category) and its review's own lesson candidates. */

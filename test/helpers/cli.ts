@@ -12,10 +12,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(args: string[], options: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export async function runCli(args: string[], options: { cwd?: string; input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
   const result = await execa(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     reject: false,
+    // A process that does not exit by then is killed (its exit code then reads -1).
+    ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
     env: { NO_COLOR: "1", ...options.env },
     ...(options.input !== undefined ? { input: options.input } : {}),
   });

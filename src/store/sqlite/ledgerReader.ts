@@ -15,8 +15,9 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { ScanFields } from "../types.js";
+import { startWorker } from "./workerThread.js";
 import { type OpenOptions, openDatabase, type SqliteDatabase } from "./database.js";
 import { type PackPlan, planPacks, readPack } from "./ledgerScanOperations.js";
 
@@ -69,7 +70,7 @@ export class PackedRunReader implements AsyncIterable<string> {
       return;
     }
     this.workerDone = false;
-    const thread = new Worker(WORKER_FILE, { workerData: { path: worker.path, options: { ...worker.options, readonly: true }, plan: this.plan, counters: this.counters } });
+    const thread = startWorker(WORKER_FILE, { path: worker.path, options: { ...worker.options, readonly: true }, plan: this.plan, counters: this.counters });
     thread.on("message", (message: FromWorker) => {
       if ("pack" in message) this.read.set(message.pack, message.text);
       else if ("done" in message) this.workerDone = true;

@@ -8,8 +8,9 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { ReviewedGoal, ReviewWriter, ReviewWrite } from "../types.js";
+import { startWorker } from "./workerThread.js";
 import { type OpenOptions, openDatabase, type SqliteDatabase } from "./database.js";
 import { insertFailureReviews, insertStagedReviews, stageReviews, unstageReviews } from "./learningOperations.js";
 
@@ -19,8 +20,8 @@ export interface ReviewJob {
   at: string;
 }
 
-type ToWorker = { reviews: readonly ReviewWrite[] } | { discard: readonly string[] } | { finish: true };
-type FromWorker = { made: number } | { error: string };
+type ToWorker = { reviews: readonly ReviewWrite[] } | { discard: readonly string[] } | { finish: true } | { abort: true };
+type FromWorker = { made: number } | { error: string; code?: string };
 
 const WORKER_FILE = new URL(import.meta.url);
 
@@ -65,6 +66,8 @@ export function reviewWriterHere(db: SqliteDatabase, job: ReviewJob, write: <T>(
     add: (reviews) => void next((s) => s.add(reviews)).catch(() => undefined),
     discard: (runIds) => void next((s) => s.discard(runIds)).catch(() => undefined),
     finish: () => next((s) => s.finish()),
+    // The steps queued go on in this thread's order, each a transaction of its own, as they would have.
+    abort: () => undefined,
   };
 }
 
@@ -74,12 +77,13 @@ export function reviewWriterHere(db: SqliteDatabase, job: ReviewJob, write: <T>(
  */
 export function reviewWriterInWorker(path: string, options: OpenOptions, job: ReviewJob): ReviewWriter | undefined {
   if (!WORKER_FILE.pathname.endsWith(".js") || !existsSync(fileURLToPath(WORKER_FILE))) return undefined;
-  const worker = new Worker(WORKER_FILE, { workerData: { path, options, job } });
+  const worker = startWorker(WORKER_FILE, { path, options, job });
   const done = new Promise<number>((resolve, reject) => {
     let answered = false;
     worker.once("message", (message: FromWorker) => {
       answered = true;
-      if ("error" in message) reject(new Error(`writing the reviews failed: ${message.error}`));
+      // The SQLite error code goes with it (SQLITE_BUSY: another writer held the database).
+      if ("error" in message) reject(Object.assign(new Error(`writing the reviews failed: ${message.error}`), message.code !== undefined ? { code: message.code } : {}));
       else resolve(message.made);
     });
     worker.once("error", (error) => {
@@ -100,7 +104,16 @@ export function reviewWriterInWorker(path: string, options: OpenOptions, job: Re
       send({ finish: true });
       return done;
     },
+    // A worker waits for messages until finish: without this, a failed cycle would never exit.
+    // Asked, not terminated: a worker terminated inside a SQLite call that then fails aborts the
+    // whole process (better-sqlite3 cannot throw into a terminating thread).
+    abort: () => send({ abort: true }),
   };
+}
+
+function failure(error: unknown): FromWorker {
+  const code = (error as { code?: unknown }).code;
+  return { error: (error as Error).message, ...(typeof code === "string" ? { code } : {}) };
 }
 
 // The worker: the failed runs' reviews at once, then each message in turn; an error ends it.
@@ -123,12 +136,15 @@ if (!isMainThread && parentPort !== null && (workerData as { job?: ReviewJob } |
       try {
         if ("reviews" in message) steps.add(message.reviews);
         else if ("discard" in message) steps.discard(message.discard);
-        else end({ made: steps.finish() });
+        else if ("abort" in message) {
+          db?.close();
+          port.close();
+        } else end({ made: steps.finish() });
       } catch (error) {
-        end({ error: (error as Error).message });
+        end(failure(error));
       }
     });
   } catch (error) {
-    end({ error: (error as Error).message });
+    end(failure(error));
   }
 }
