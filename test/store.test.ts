@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SCHEMA_VERSION, migrate, openDatabase, withRollbackJournal } from "../src/store/sqlite/database.js";
 import { MIGRATIONS } from "../src/store/migrations/index.js";
 import { openStore } from "../src/store/openStore.js";
+import { isStoreBusy } from "../src/store/errors.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -180,5 +181,31 @@ describe("the SQLite store", () => {
     expect(db.prepare("PRAGMA data_version").pluck().get()).toBe(before + 1);
     db.close();
     await store.close();
+  });
+});
+
+describe("a busy database, as the store reports it", () => {
+  it("is told apart from other errors by the store alone (SQLite's SQLITE_BUSY codes)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "goalops-busy-"));
+    const holder = openDatabase(join(dir, "goalops.db"));
+    const waiter = openDatabase(join(dir, "goalops.db"), { busyTimeoutMs: 0 });
+    holder.exec("BEGIN IMMEDIATE");
+    let thrown: unknown;
+    try {
+      waiter.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      thrown = error;
+    } finally {
+      holder.exec("ROLLBACK");
+      waiter.close();
+      holder.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(isStoreBusy(thrown)).toBe(true);
+    expect(isStoreBusy(Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" }))).toBe(true);
+    expect(isStoreBusy(Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY_SNAPSHOT" }))).toBe(true);
+    expect(isStoreBusy(Object.assign(new Error("no such table"), { code: "SQLITE_ERROR" }))).toBe(false);
+    expect(isStoreBusy(null)).toBe(false);
+    expect(isStoreBusy("SQLITE_BUSY")).toBe(false);
   });
 });

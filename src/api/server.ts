@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { GoalOpsError } from "../errors.js";
+import { isStoreBusy } from "../store/errors.js";
 import type { GoalOps } from "../index.js";
 import type { Logger } from "../daemon/logger.js";
 import { tokenMatches } from "../daemon/token.js";
@@ -131,6 +132,6 @@ function describeError(error: unknown): { status: number; code: string; message:
     return { status: statusOfError(error), code: error.code, message: error.message, ...(error.field !== undefined ? { field: error.field } : {}) };
   }
   // Another process holds the database's write lock past the busy timeout: retry, nothing was written.
-  if ((error as { code?: unknown }).code === "SQLITE_BUSY") return { status: 503, code: "store.busy", message: "the database is locked by another writer; retry in a moment" };
+  if (isStoreBusy(error)) return { status: 503, code: "store.busy", message: "the database is locked by another writer; retry in a moment" };
   return { status: 500, code: "internal", message: "the daemon failed to handle this request; its log has the details" };
 }

@@ -8,6 +8,7 @@ import { Command, CommanderError } from "commander";
 import { GoalOpsError, InvalidInputError } from "../errors.js";
 import { ExitCode, ExitError } from "./exit.js";
 import { VERSION } from "../version.js";
+import { isStoreBusy } from "../store/errors.js";
 
 type Register = (program: Command) => void;
 
@@ -84,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`goalops: ${where}${error.message}\n`);
       return error instanceof InvalidInputError ? ExitCode.Invalid : ExitCode.Usage;
     }
-    if ((error as { code?: unknown }).code === "SQLITE_BUSY") {
+    if (isStoreBusy(error)) {
       // Another writer (a daemon's sync, a learning cycle) held the database past the busy timeout.
       process.stderr.write("goalops: the database is locked by another writer (a daemon or another goalops command): try again, or raise database.busy_timeout_ms in goalops.yaml\n");
       return ExitCode.Usage;

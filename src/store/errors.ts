@@ -17,3 +17,13 @@ export class LedgerOrderLostError extends GoalOpsError {
     super("store.ledger_order_lost", `run ${runId} was recorded well after runs that started later; scan again in start order`);
   }
 }
+
+/**
+ * Whether `error` says another writer held the database past the store's busy timeout (nothing
+ * of the failed operation was written; it can be tried again). The store's own knowledge: SQLite
+ * says SQLITE_BUSY, or an extended SQLITE_BUSY_* code.
+ */
+export function isStoreBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
+}
