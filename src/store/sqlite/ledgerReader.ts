@@ -13,11 +13,9 @@
  * is read once, as of the scan's start or of the moment the worker joined (tens of milliseconds
  * later). Runs recorded after the scan began lie past its last pack and are not read.
  */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { ScanFields } from "../types.js";
-import { startWorker } from "./workerThread.js";
+import { errorFromWorker, startWorker, type WorkerFailure, workerFailure } from "./workerThread.js";
 import { type OpenOptions, openDatabase, type SqliteDatabase } from "./database.js";
 import { type PackPlan, planPacks, readPack } from "./ledgerScanOperations.js";
 
@@ -29,11 +27,9 @@ const TAKEN = 0;
 const NEXT = 1;
 const STOP = 2;
 
-type FromWorker = { pack: number; text: string | null } | { done: true } | { error: string };
+type FromWorker = { pack: number; text: string | null } | { done: true } | WorkerFailure;
 
 const WORKER_FILE = new URL(import.meta.url);
-/** Whether this module can run as a worker (the compiled JavaScript; not the TypeScript sources under a test runner). */
-const workerRuns = WORKER_FILE.pathname.endsWith(".js") && existsSync(fileURLToPath(WORKER_FILE));
 
 /**
  * The window's finished runs in the table's order, as packed texts (unpackRuns splits one), in
@@ -48,7 +44,7 @@ export class PackedRunReader implements AsyncIterable<string> {
   private readonly ownTransaction: boolean;
   /** Packs read and not taken yet, by index (null: no run of the window in it). */
   private readonly read = new Map<number, string | null>();
-  private failure: string | undefined;
+  private failure: WorkerFailure | undefined;
   private workerDone = true;
   private closed = false;
   private wake: (() => void) | undefined;
@@ -65,25 +61,28 @@ export class PackedRunReader implements AsyncIterable<string> {
     this.ownTransaction = !db.inTransaction;
     if (this.ownTransaction) db.exec("BEGIN");
     this.plan = planPacks(db, job.fields, job.from, job.until, job.packRows);
-    if (this.plan === undefined || this.plan.packs < 2 || worker === undefined || !workerRuns) {
+    const thread =
+      this.plan !== undefined && this.plan.packs >= 2 && worker !== undefined
+        ? startWorker(WORKER_FILE, { path: worker.path, options: { ...worker.options, readonly: true }, plan: this.plan, counters: this.counters })
+        : undefined;
+    if (thread === undefined) {
       this.workerExited = Promise.resolve();
       return;
     }
     this.workerDone = false;
-    const thread = startWorker(WORKER_FILE, { path: worker.path, options: { ...worker.options, readonly: true }, plan: this.plan, counters: this.counters });
     thread.on("message", (message: FromWorker) => {
       if ("pack" in message) this.read.set(message.pack, message.text);
       else if ("done" in message) this.workerDone = true;
-      else this.failure ??= message.error;
+      else this.failure ??= message;
       this.wake?.();
     });
     thread.once("error", (error) => {
-      this.failure ??= error.message;
+      this.failure ??= workerFailure(error);
       this.wake?.();
     });
     this.workerExited = new Promise((resolve) => {
       thread.once("exit", (code) => {
-        if (!this.workerDone) this.failure ??= `the ledger reader stopped (exit ${code}) before it finished`;
+        if (!this.workerDone) this.failure ??= { error: `the ledger reader stopped (exit ${code}) before it finished` };
         this.wake?.();
         resolve();
       });
@@ -95,7 +94,7 @@ export class PackedRunReader implements AsyncIterable<string> {
       const packs = this.plan?.packs ?? 0;
       for (let next = 0; next < packs && !this.closed; next++) {
         for (let waited = false; !this.read.has(next); ) {
-          if (this.failure !== undefined) throw new Error(`reading the ledger failed: ${this.failure}`);
+          if (this.failure !== undefined) throw errorFromWorker("reading the ledger", this.failure);
           // The worker's packs come in as messages, between turns of the event loop: one turn
           // first, so that this thread reads a pack only when it would otherwise wait.
           if (!this.workerDone && !waited) {
@@ -163,7 +162,7 @@ if (!isMainThread && parentPort !== null && (workerData as { counters?: Int32Arr
       db.close();
     }
   } catch (error) {
-    message = { error: (error as Error).message };
+    message = workerFailure(error);
   }
   port.postMessage(message);
   port.close();

@@ -6,11 +6,9 @@
  * connection of its own, so that the pass has the other core; or, where no worker can run or the
  * writes must be seen by this connection, in this thread: the same steps either way.
  */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { ReviewedGoal, ReviewWriter, ReviewWrite } from "../types.js";
-import { startWorker } from "./workerThread.js";
+import { errorFromWorker, startWorker, type WorkerFailure, workerFailure } from "./workerThread.js";
 import { type OpenOptions, openDatabase, type SqliteDatabase } from "./database.js";
 import { insertFailureReviews, insertStagedReviews, stageReviews, unstageReviews } from "./learningOperations.js";
 
@@ -21,7 +19,7 @@ export interface ReviewJob {
 }
 
 type ToWorker = { reviews: readonly ReviewWrite[] } | { discard: readonly string[] } | { finish: true } | { abort: true };
-type FromWorker = { made: number } | { error: string; code?: string };
+type FromWorker = { made: number } | WorkerFailure;
 
 const WORKER_FILE = new URL(import.meta.url);
 
@@ -76,14 +74,13 @@ export function reviewWriterHere(db: SqliteDatabase, job: ReviewJob, write: <T>(
  * run this module (the TypeScript sources under a test runner).
  */
 export function reviewWriterInWorker(path: string, options: OpenOptions, job: ReviewJob): ReviewWriter | undefined {
-  if (!WORKER_FILE.pathname.endsWith(".js") || !existsSync(fileURLToPath(WORKER_FILE))) return undefined;
   const worker = startWorker(WORKER_FILE, { path, options, job });
+  if (worker === undefined) return undefined;
   const done = new Promise<number>((resolve, reject) => {
     let answered = false;
     worker.once("message", (message: FromWorker) => {
       answered = true;
-      // The SQLite error code goes with it (SQLITE_BUSY: another writer held the database).
-      if ("error" in message) reject(Object.assign(new Error(`writing the reviews failed: ${message.error}`), message.code !== undefined ? { code: message.code } : {}));
+      if ("error" in message) reject(errorFromWorker("writing the reviews", message));
       else resolve(message.made);
     });
     worker.once("error", (error) => {
@@ -111,11 +108,6 @@ export function reviewWriterInWorker(path: string, options: OpenOptions, job: Re
   };
 }
 
-function failure(error: unknown): FromWorker {
-  const code = (error as { code?: unknown }).code;
-  return { error: (error as Error).message, ...(typeof code === "string" ? { code } : {}) };
-}
-
 // The worker: the failed runs' reviews at once, then each message in turn; an error ends it.
 if (!isMainThread && parentPort !== null && (workerData as { job?: ReviewJob } | undefined)?.job !== undefined) {
   const port = parentPort;
@@ -141,10 +133,10 @@ if (!isMainThread && parentPort !== null && (workerData as { job?: ReviewJob } |
           port.close();
         } else end({ made: steps.finish() });
       } catch (error) {
-        end(failure(error));
+        end(workerFailure(error));
       }
     });
   } catch (error) {
-    end(failure(error));
+    end(workerFailure(error));
   }
 }
