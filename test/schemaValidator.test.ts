@@ -53,3 +53,34 @@ describe("generated validators", () => {
     expect(strip(generated[kind].errors)).toEqual(errorsA);
   });
 });
+
+describe("string lengths in the generated validators", () => {
+  // The generated code counts code points with a native regex first (scripts/build-validators.mjs):
+  // strings with surrogates must still be counted as ajv counts them.
+  const generated = require(GENERATED) as Record<SpecKind, ValidateFunction>;
+  const ajv = compileSchemas();
+  const goal = samples.find((s) => s.kind === "goal" && generated.goal(s.data))?.data as Record<string, unknown>;
+  // start_condition: 1 to 1,000 characters.
+  const conditions: [string, string][] = [
+    ["1,000 emoji (2,000 UTF-16 units)", "😀".repeat(1000)],
+    ["1,001 emoji", "😀".repeat(1001)],
+    ["999 letters and an emoji", `${"a".repeat(999)}😀`],
+    ["1,000 letters and an emoji", `${"a".repeat(1000)}😀`],
+    ["1,000 lone high surrogates", "\uD83D".repeat(1000)],
+    ["1,001 letters", "a".repeat(1001)],
+    ["a lone low surrogate", "\uDE00"],
+    ["nothing", ""],
+  ];
+
+  it.each(conditions)("start_condition of %s: same verdict as ajv's own count", (_name, condition) => {
+    expect(goal).toBeDefined();
+    const data = { ...goal, start_condition: condition };
+    const compiled = ajv.getSchema(KINDS.goal.schemaId) as ValidateFunction;
+    expect(generated.goal(data)).toBe(compiled(data));
+  });
+
+  it("counts an emoji as one character", () => {
+    expect(generated.goal({ ...goal, start_condition: "😀".repeat(1000) })).toBe(true);
+    expect(generated.goal({ ...goal, start_condition: "😀".repeat(1001) })).toBe(false);
+  });
+});
