@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../src/spec/config.js";
 import { openStore } from "../src/store/openStore.js";
-import { syncRepo } from "../src/sync/syncRepo.js";
+import { specPaths, syncRepo } from "../src/sync/syncRepo.js";
 import { runCliJson } from "./helpers/cli.js";
 import { IDS, goalYaml, validTree } from "./helpers/specs.js";
 import { commitAll, tempRepo, writeFiles } from "./helpers/tempRepo.js";
@@ -53,5 +53,43 @@ describe("the git no-op shortcut", () => {
     commitAll(root, "change");
     const third = await runCliJson<{ counts: { changed: number } }>(["sync", "--json"], { cwd: root });
     expect(third.json.counts.changed).toBe(1);
+  });
+
+  it("uses a git status started earlier only when it asked about this repository's spec paths", async () => {
+    const root = tempRepo(validTree());
+    const config = resolveConfig(root, {});
+    const store = openStore({ databasePath: join(root, "state/goalops.db"), busyTimeoutMs: 1000 });
+    const cleanAtA = () => Promise.resolve({ head: "a".repeat(40), clean: true });
+    try {
+      await syncRepo(config, store, { probeGit: cleanAtA });
+      writeFiles(root, { "goals/objective.yaml": goalYaml({ goal_id: IDS.objective, title: "Changed behind git's back", status: "active" }) });
+      // Asked about other paths (goalops.yaml names other folders): not used; this folder is not
+      // in git, so the files are read and the change is seen.
+      const otherPaths = await syncRepo(config, store, { startedGitProbe: { root, paths: ["objectives", "lessons", "playbooks", "goalops.yaml"], state: cleanAtA() } });
+      expect(otherPaths.counts.changed).toBe(1);
+      // Another repository's: not used either.
+      writeFiles(root, { "goals/objective.yaml": goalYaml({ goal_id: IDS.objective, title: "Changed again", status: "active" }) });
+      const otherRoot = await syncRepo(config, store, { startedGitProbe: { root: `${root}-other`, paths: specPaths(config), state: cleanAtA() } });
+      expect(otherRoot.counts.changed).toBe(1);
+      // This repository's spec paths: used (it reports the tree clean at the recorded commit, so
+      // the shortcut trusts it and a change behind git's back is not read, which proves it).
+      await syncRepo(config, store, { probeGit: cleanAtA });
+      writeFiles(root, { "goals/objective.yaml": goalYaml({ goal_id: IDS.objective, title: "Changed a third time", status: "active" }) });
+      const same = await syncRepo(config, store, { startedGitProbe: { root, paths: specPaths(config), state: cleanAtA() } });
+      expect(same.outcome).toBe("unchanged");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("sees an uncommitted change in spec folders that goalops.yaml names (the CLI's early git status asks about the default ones)", async () => {
+    const objective = goalYaml({ goal_id: IDS.objective, title: "Improve reliability", status: "active" });
+    const root = tempRepo({ "goalops.yaml": "version: 1\npaths:\n  goals: objectives\n", "objectives/objective.yaml": objective, ".gitignore": "state/\n" }, { git: true });
+    const first = await runCliJson<{ counts: { added: number } }>(["sync", "--json"], { cwd: root });
+    expect(first.json.counts.added).toBe(1);
+    expect((await runCliJson<{ outcome: string }>(["sync", "--json"], { cwd: root })).json.outcome).toBe("unchanged");
+    writeFiles(root, { "objectives/objective.yaml": goalYaml({ goal_id: IDS.objective, title: "Not committed yet", status: "active" }) });
+    const edited = await runCliJson<{ counts: { changed: number } }>(["sync", "--json"], { cwd: root });
+    expect(edited.json.counts.changed).toBe(1);
   });
 });

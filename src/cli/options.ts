@@ -1,7 +1,9 @@
 /** Options shared by commands, as small functions (release-please's habit). */
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
+import { startGitProbe, type StartedGitProbe } from "../git/treeState.js";
 import { windowStart } from "../spec/interval.js";
+import { DEFAULT_SPEC_FOLDERS, findRepoRoot, specPathsOf } from "../spec/repoRoot.js";
 
 export interface RepoOptions {
   repo?: string;
@@ -27,4 +29,20 @@ export function sinceOption(value: string | undefined, configured: string | unde
   const start = windowStart(value, configured);
   if (start === undefined) throw new UsageError(code, `--since ${value ?? configured}: expected an interval such as 7d, 24h or 4w`);
   return start;
+}
+
+/**
+ * `git status` on the repository's spec paths, started before the library loads (sync and diff):
+ * on a large tree git takes about as long as loading goalops, and a no-op sync waited for it
+ * after. Asked about the default paths; sync uses it only if goalops.yaml names no others.
+ * Undefined when there is no repository here (the library then says so).
+ */
+export function startSpecGitProbe(options: RepoOptions): StartedGitProbe | undefined {
+  let root: string;
+  try {
+    root = findRepoRoot(process.cwd(), options.repo);
+  } catch {
+    return undefined;
+  }
+  return startGitProbe(root, specPathsOf(DEFAULT_SPEC_FOLDERS));
 }

@@ -41,6 +41,18 @@ export function gitTreeState(root: string, paths: readonly string[]): Promise<Gi
   });
 }
 
+/** A `git status` of some paths, started before the caller knew whether it would need it. */
+export interface StartedGitProbe {
+  root: string;
+  paths: readonly string[];
+  state: Promise<GitTreeState | null>;
+}
+
+/** Starts `gitTreeState(root, paths)` now, to be used later if the paths are still the ones wanted. */
+export function startGitProbe(root: string, paths: readonly string[]): StartedGitProbe {
+  return { root, paths, state: gitTreeState(root, paths) };
+}
+
 /** HEAD's full sha, or null when the folder is not a git work tree or has no commit yet. */
 export async function headCommit(root: string): Promise<string | null> {
   return (await gitTreeState(root, [".goalops-no-such-path"]))?.head ?? null;

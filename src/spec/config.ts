@@ -1,15 +1,17 @@
 /**
- * Finding the repository and reading `goalops.yaml` into a resolved configuration with defaults.
+ * Reading `goalops.yaml` into a resolved configuration with defaults (finding the repository:
+ * repoRoot.ts).
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { DEFAULT_MAX_FILE_BYTES } from "./parseYaml.js";
 import { intervalMs } from "./interval.js";
 import { loadSpecFile, type SpecFile } from "./specFile.js";
 import type { ConfigSpec } from "./types.js";
+import { CONFIG_FILE, DEFAULT_SPEC_FOLDERS } from "./repoRoot.js";
 
-export const CONFIG_FILE = "goalops.yaml";
+export { CONFIG_FILE, findRepoRoot } from "./repoRoot.js";
 
 export interface ResolvedConfig {
   /** Absolute path of the repository root (the folder holding goalops.yaml). */
@@ -28,32 +30,15 @@ export interface ResolvedConfig {
   spec: ConfigSpec;
 }
 
-/** The nearest folder at or above `start` that holds goalops.yaml; `explicit` (--repo) wins. */
-export function findRepoRoot(start: string, explicit?: string): string {
-  if (explicit !== undefined) {
-    const root = resolve(explicit);
-    if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError("repo.not_found", `--repo ${explicit}: no such folder`);
-    if (!existsSync(join(root, CONFIG_FILE))) throw new UsageError("repo.no_config", `--repo ${explicit}: no ${CONFIG_FILE} in ${root}; run 'goalops init ${explicit}' to create one`);
-    return root;
-  }
-  let dir = resolve(start);
-  for (;;) {
-    if (existsSync(join(dir, CONFIG_FILE))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new UsageError("repo.not_found", `no ${CONFIG_FILE} in ${resolve(start)} or any folder above it; run 'goalops init' to create one, or pass --repo DIR`);
-    dir = parent;
-  }
-}
-
 /** Applies defaults to a validated config. */
 export function resolveConfig(root: string, spec: ConfigSpec): ResolvedConfig {
   const state = spec.paths?.state ?? "state";
   return {
     root,
     paths: {
-      goals: spec.paths?.goals ?? "goals",
-      lessons: spec.paths?.lessons ?? "lessons",
-      playbooks: spec.paths?.playbooks ?? "playbooks",
+      goals: spec.paths?.goals ?? DEFAULT_SPEC_FOLDERS.goals,
+      lessons: spec.paths?.lessons ?? DEFAULT_SPEC_FOLDERS.lessons,
+      playbooks: spec.paths?.playbooks ?? DEFAULT_SPEC_FOLDERS.playbooks,
       state,
     },
     databasePath: resolve(root, spec.database?.path ?? join(state, "goalops.db")),

@@ -8,8 +8,9 @@
 import type { ResolvedConfig } from "../spec/config.js";
 import { listSpecFiles, loadFilesOf, type SpecTreeFile } from "../spec/specTree.js";
 import { LiveSpecTree } from "../spec/liveSpecTree.js";
+import { specPathsOf } from "../spec/repoRoot.js";
 import { type CurrentFile, snapshotFiles } from "./fileSnapshot.js";
-import { gitTreeState, type GitTreeState } from "../git/treeState.js";
+import { gitTreeState, type GitTreeState, type StartedGitProbe } from "../git/treeState.js";
 import { VERSION } from "../version.js";
 import { StaleSnapshotError } from "../store/errors.js";
 import type { DefinitionCounts, GoalOpsStore, NoopSyncEntry, SyncCounts, SyncSnapshot } from "../store/types.js";
@@ -21,6 +22,11 @@ export interface SyncOptions {
   dryRun?: boolean;
   /** Asks git where the spec files stand; default: `git status` on the spec folders. */
   probeGit?: () => Promise<GitTreeState | null>;
+  /**
+   * A `git status` the caller started earlier (the CLI, while it loaded the library): used as the
+   * first probe when it asked about this repository's spec paths, and otherwise left unused.
+   */
+  startedGitProbe?: StartedGitProbe;
   /** Clock, for tests. */
   now?: () => Date;
   /** Receives the loaded tree when the sync loaded one (the daemon keeps it for its live syncs). */
@@ -46,7 +52,7 @@ export const MAX_PLAN_ATTEMPTS = 3;
 
 /** The paths whose git state decides whether the spec files changed. */
 export function specPaths(config: ResolvedConfig): string[] {
-  return [config.paths.goals, config.paths.lessons, config.paths.playbooks, "goalops.yaml"];
+  return specPathsOf(config.paths);
 }
 
 /** The commit to record as "synced from a clean tree": only if clean before and after reading, at one HEAD. */
@@ -64,7 +70,8 @@ export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, opti
   const trigger = options.trigger ?? "cli";
   const probeGit = options.probeGit ?? (() => gitTreeState(config.root, specPaths(config)));
   const startedAt = now();
-  const probingBefore = probeGit();
+  const started = options.startedGitProbe;
+  const probingBefore = options.probeGit === undefined && started !== undefined && started.root === config.root && started.paths.join("\0") === specPaths(config).join("\0") ? started.state : probeGit();
   const lastCleanCommit = await store.getMeta("clean_tree_commit");
   // Without a recorded clean commit the shortcut cannot apply: scan the files while git runs.
   const before = lastCleanCommit === null ? null : await probingBefore;

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { ExitCode, ExitError } from "../exit.js";
-import { withJson, withRepo, type RepoOptions } from "../options.js";
+import { startSpecGitProbe, withJson, withRepo, type RepoOptions } from "../options.js";
 import { withGoalOps } from "../withGoalOps.js";
 import { formatSyncReport } from "../syncOutput.js";
 
@@ -16,7 +16,8 @@ export function registerDiff(program: Command): void {
     .addHelpText("after", `
 Exit codes (for CI, like 'argocd app diff'): 0 no change, 1 changes, 2 error.`)
     .action(async (options: DiffOptions) => {
-      const report = await withGoalOps(options, (ops) => ops.diff({ allowPrune: options.allowPrune ?? false }));
+      const startedGitProbe = startSpecGitProbe(options);
+      const report = await withGoalOps(options, (ops) => ops.diff({ allowPrune: options.allowPrune ?? false, startedGitProbe }));
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSyncReport(report, "diff"));
       if (report.wouldChange) throw new ExitError(ExitCode.Invalid);
     });

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { ExitCode, ExitError } from "../exit.js";
-import { withJson, withRepo, type RepoOptions } from "../options.js";
+import { startSpecGitProbe, withJson, withRepo, type RepoOptions } from "../options.js";
 import { withGoalOps } from "../withGoalOps.js";
 import { formatSyncReport } from "../syncOutput.js";
 
@@ -20,7 +20,8 @@ Status intents (status: ready|active|...) are applied through the state machine.
 
 Exit codes: 0 applied, 1 some files are invalid or the prune guard refused, 2 usage or environment error.`)
     .action(async (options: SyncOptions) => {
-      const report = await withGoalOps(options, (ops) => ops.sync({ allowPrune: options.allowPrune ?? false, trigger: "cli" }));
+      const startedGitProbe = startSpecGitProbe(options);
+      const report = await withGoalOps(options, (ops) => ops.sync({ allowPrune: options.allowPrune ?? false, trigger: "cli", startedGitProbe }));
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSyncReport(report, "sync"));
       if (report.outcome === "refused" || report.invalid.length > 0) throw new ExitError(ExitCode.Invalid);
     });
