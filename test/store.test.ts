@@ -184,6 +184,62 @@ describe("the SQLite store", () => {
   });
 });
 
+describe("finishing a run the store started (no read when its row is as written)", () => {
+  const setUp = async () => {
+    const path = dbPath();
+    const store = openStore({ databasePath: path, busyTimeoutMs: 1000 }, { groupCommit: true });
+    await store.countLiveGoals(); // opens and migrates
+    const other = openStore({ databasePath: path, busyTimeoutMs: 1000 });
+    const db = new Database(path);
+    const at = "2026-11-25T10:00:00.000Z";
+    db.prepare(`INSERT INTO goal_definitions (goal_id, goal_type, title, owner_agent, priority, status, source_path, content_hash, spec_json, created_at, updated_at)
+      VALUES ('goal_X', 'objective', 't', 'a', 1, 'active', 'goals/x.yaml', 'h', '{}', ?, ?)`).run(at, at);
+    const start = (runId: string) => store.startRun({ runId, goalId: "goal_X", jobId: null, planSummary: "p", idempotencyKey: null, metricsBefore: { m: 1 }, contextLessons: [], contextRules: [], at });
+    const finish = (runId: string, on = store) =>
+      on.finishRun({ runId, outcome: "failed", verifier: "failed", failureCategory: "tool_error", actions: ["a"], notes: "n", lessonCandidates: ["c"], metricsAfter: { m: 2 }, at: "2026-11-25T10:00:01.500Z" });
+    const close = async () => {
+      db.close();
+      await other.close();
+      await store.close();
+    };
+    return { store, other, start, finish, close };
+  };
+
+  it("returns the run as the database then holds it", async () => {
+    const { store, start, finish, close } = await setUp();
+    try {
+      await start("grun_A");
+      const finished = await finish("grun_A");
+      expect(finished).toMatchObject({ run_state: "finished", local_outcome: "failed", duration_seconds: 1.5, metrics_before: { m: 1 }, metrics_after: { m: 2 } });
+      expect(finished).toEqual(await store.getRun("grun_A"));
+      await expect(finish("grun_A")).rejects.toMatchObject({ code: "run.already_finished" });
+    } finally {
+      await close();
+    }
+  });
+
+  it("reads the run when it changed since its start: a checkpoint or dispatch here, a checkpoint or finish by another process", async () => {
+    const { store, other, start, finish, close } = await setUp();
+    try {
+      await Promise.all(["grun_B", "grun_C", "grun_D", "grun_E"].map(start));
+      await store.checkpointRun({ runId: "grun_B", ref: "here", at: "2026-11-25T10:00:00.500Z" });
+      await store.recordDispatch("grun_C", { command: ["agent"], pid: 1, started_at: "2026-11-25T10:00:00.000Z" });
+      await other.checkpointRun({ runId: "grun_D", ref: "there", at: "2026-11-25T10:00:00.000Z" });
+      await finish("grun_E", other);
+      for (const runId of ["grun_B", "grun_C", "grun_D"]) {
+        const finished = await finish(runId);
+        expect(finished, runId).toEqual(await store.getRun(runId));
+      }
+      expect((await store.getRun("grun_B"))?.checkpoint_ref).toBe("here");
+      expect((await store.getRun("grun_C"))?.dispatch).toMatchObject({ command: ["agent"] });
+      expect((await store.getRun("grun_D"))?.checkpoint_ref).toBe("there");
+      await expect(finish("grun_E")).rejects.toMatchObject({ code: "run.already_finished" });
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe("a busy database, as the store reports it", () => {
   it("is told apart from other errors by the store alone (SQLite's SQLITE_BUSY codes)", () => {
     const dir = mkdtempSync(join(tmpdir(), "goalops-busy-"));

@@ -1,6 +1,6 @@
 /** The SQLite implementation of GoalOpsStore (better-sqlite3: synchronous calls behind async methods). */
 import { checkpointRun, contextCandidates, finishRun, getRun, listRuns, recordFinishedRuns, runGoalId, startRun } from "./runOperations.js";
-import type { ContinuityReportRow, ReviewedGoal, ReviewKind, ReviewWriter, ReviewNarrative, ReviewWrite, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunStart, WatchdogAlertRow } from "../types.js";
+import type { ContinuityReportRow, ReviewedGoal, ReviewKind, ReviewWriter, ReviewNarrative, ReviewWrite, FinishedRunWrite, KeyResultValueRow, LoopKind, ReconcileRunsWrite, RunDispatch, RunFinish, RunRecord, RunStart, WatchdogAlertRow } from "../types.js";
 import { reviewWriterHere, reviewWriterInWorker } from "./reviewWriter.js";
 import { getAar, insertReviews, listAars, listLessons, listRules, rollbackRule, ruleEvents, saveReviewKinds, setReviewNarrative, templateReviewsAt } from "./learningOperations.js";
 import { PackedRunReader } from "./ledgerReader.js";
@@ -22,6 +22,9 @@ export interface SqliteStoreOptions extends OpenOptions {
    */
   groupCommit?: boolean;
 }
+
+/** Started runs a store keeps for their finish (10,000 runs: about 15 MB). */
+const STARTED_RUNS_KEPT = 10_000;
 
 interface PendingWrite {
   op: () => unknown;
@@ -115,11 +118,13 @@ export class SqliteStore implements GoalOpsStore {
   private versionCheckedAt = Number.NEGATIVE_INFINITY;
 
   /**
-   * The goal of each run this store started and has not finished: an agent finishes the run it
-   * started through the same daemon, and a run's goal never changes, so finishing needs no read
-   * (outside a transaction, a read takes SQLite's WAL locks: a few microseconds of system calls).
+   * Each run this store started and has not finished, as written: an agent finishes the run it
+   * started through the same daemon, so finishing needs no read of its goal (a run's goal never
+   * changes; outside a transaction, a read takes SQLite's WAL locks) nor of its row (the finish
+   * checks the row is still as written; runOperations.ts). The oldest go first past
+   * STARTED_RUNS_KEPT: runs never finished must not fill the memory.
    */
-  private readonly startedRunGoals = new Map<string, string>();
+  private readonly startedRuns = new Map<string, RunRecord>();
 
   private definitions<T>(key: string, read: () => T): T {
     // data_version is asked at most once a millisecond (a run's reads come in a burst); a commit
@@ -180,15 +185,17 @@ export class SqliteStore implements GoalOpsStore {
   async startRun(start: RunStart) {
     return this.write(() => {
       const started = startRun(this.db, start);
-      if (this.startedRunGoals.size >= 100_000) this.startedRunGoals.clear();
-      this.startedRunGoals.set(started.run.run_id, started.run.goal_id);
+      if (!started.existing) {
+        if (this.startedRuns.size >= STARTED_RUNS_KEPT) this.startedRuns.delete(this.startedRuns.keys().next().value as string);
+        this.startedRuns.set(started.run.run_id, started.run);
+      }
       return started;
     });
   }
   async finishRun(finish: RunFinish) {
     return this.write(() => {
-      const run = finishRun(this.db, finish);
-      this.startedRunGoals.delete(finish.runId);
+      const run = finishRun(this.db, finish, this.startedRuns.get(finish.runId));
+      this.startedRuns.delete(finish.runId);
       return run;
     });
   }
@@ -214,7 +221,7 @@ export class SqliteStore implements GoalOpsStore {
     return getRun(this.db, runId);
   }
   async runGoalId(runId: string) {
-    return this.startedRunGoals.get(runId) ?? runGoalId(this.db, runId);
+    return this.startedRuns.get(runId)?.goal_id ?? runGoalId(this.db, runId);
   }
   async listRuns(filter: { goalId?: string; limit: number }) {
     return listRuns(this.db, filter);
