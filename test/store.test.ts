@@ -184,6 +184,38 @@ describe("the SQLite store", () => {
   });
 });
 
+describe("group commit, when a write of the batch fails", () => {
+  it("takes out that write alone, with what it wrote before it threw", async () => {
+    const path = dbPath();
+    const store = openStore({ databasePath: path, busyTimeoutMs: 1000 }, { groupCommit: true });
+    await store.countLiveGoals(); // opens and migrates
+    const db = new Database(path);
+    // The store's queue of writes, as every write operation uses it.
+    const write = (store as unknown as { write: (op: () => unknown) => Promise<unknown> }).write.bind(store);
+    const conn = (store as unknown as { db: InstanceType<typeof Database> }).db;
+    const put = (key: string) => conn.prepare("INSERT INTO goalops_meta (key, value) VALUES (?, 'v')").run(key).changes;
+    const results = await Promise.allSettled([
+      write(() => put("a")),
+      write(() => {
+        put("b");
+        throw new Error("b failed after writing");
+      }),
+      write(() => put("c")),
+      write(() => {
+        throw new Error("d failed at once");
+      }),
+      write(() => put("e")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected", "fulfilled"]);
+    expect((results[1] as PromiseRejectedResult).reason.message).toBe("b failed after writing");
+    expect((results[3] as PromiseRejectedResult).reason.message).toBe("d failed at once");
+    expect((results[0] as PromiseFulfilledResult<number>).value).toBe(1);
+    expect(db.prepare("SELECT key FROM goalops_meta WHERE key IN ('a', 'b', 'c', 'd', 'e') ORDER BY key").pluck().all()).toEqual(["a", "c", "e"]);
+    db.close();
+    await store.close();
+  });
+});
+
 describe("finishing a run the store started (no read when its row is as written)", () => {
   const setUp = async () => {
     const path = dbPath();

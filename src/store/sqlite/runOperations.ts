@@ -53,8 +53,12 @@ function nextAttempt(db: SqliteDatabase, goalId: string, jobId: string | null): 
   return ((cached(db, "SELECT MAX(attempt) FROM goal_runs WHERE goal_id = ? AND job_id IS ?", true).get(goalId, jobId) as number | null) ?? 0) + 1;
 }
 
+/**
+ * Starting and finishing write one statement each (atomic on its own): inside a caller's
+ * transaction (the daemon's group commit) they need no savepoint of their own.
+ */
 export function startRun(db: SqliteDatabase, start: RunStart): { run: RunRecord; existing: boolean } {
-  return transaction(db, startRunBody).immediate(db, start);
+  return db.inTransaction ? startRunBody(db, start) : transaction(db, startRunBody).immediate(db, start);
 }
 
 /**
@@ -106,7 +110,7 @@ function finishedRecord(run: RunRecord, finish: RunFinish, duration: number): Ru
 
 /** Finishes a run; `started`: its row as this connection wrote it at its start, if it has it (see finishRunBody). */
 export function finishRun(db: SqliteDatabase, finish: RunFinish, started?: RunRecord): RunRecord {
-  return transaction(db, finishRunBody).immediate(db, finish, started);
+  return db.inTransaction ? finishRunBody(db, finish, started) : transaction(db, finishRunBody).immediate(db, finish, started);
 }
 
 /** The goal a run belongs to, without reading the run. */

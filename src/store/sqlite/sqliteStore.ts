@@ -16,9 +16,9 @@ import { appendStateEvent, childGoals, childKeyResultIds, goalHeader, dependentG
 export interface SqliteStoreOptions extends OpenOptions {
   /**
    * Group commit: writes made in the same turn of the event loop or the next (the requests of
-   * concurrent clients) share one transaction, each in its own savepoint (one failing rolls back only
-   * itself), and each promise resolves only after the COMMIT. For the daemon: a commit costs
-   * about as much as the rest of recording a run.
+   * concurrent clients) share one transaction (one failing is taken out alone; see flush), and
+   * each promise resolves only after the COMMIT. For the daemon: a commit costs about as much as
+   * the rest of recording a run.
    */
   groupCommit?: boolean;
 }
@@ -32,19 +32,30 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
-/** Runs a batch of writes in the caller's transaction, each in a savepoint; records each outcome. */
-function runBatch(db: SqliteDatabase, batch: readonly PendingWrite[], outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[]): void {
-  for (const write of batch) {
-    try {
-      outcomes.push({ ok: true, value: transaction(db, runOne)(write) });
-    } catch (error) {
-      outcomes.push({ ok: false, error });
-    }
+/** A write of a batch threw: the batch is rolled back and run again without it. */
+class FailedWrite extends Error {
+  constructor(
+    readonly index: number,
+    readonly failure: unknown,
+  ) {
+    super("a write of the batch failed");
   }
 }
 
-function runOne(write: PendingWrite): unknown {
-  return write.op();
+/**
+ * Runs a batch of writes in the caller's transaction, but those known to fail; the first that
+ * throws ends the attempt (FailedWrite). No savepoint per write: a SAVEPOINT and its RELEASE were
+ * about a tenth of recording a run, and writes seldom fail.
+ */
+function runBatch(_db: SqliteDatabase, batch: readonly PendingWrite[], failures: ReadonlyMap<number, unknown>, values: unknown[]): void {
+  batch.forEach((write, index) => {
+    if (failures.has(index)) return;
+    try {
+      values[index] = write.op();
+    } catch (error) {
+      throw new FailedWrite(index, error);
+    }
+  });
 }
 
 export class SqliteStore implements GoalOpsStore {
@@ -87,22 +98,31 @@ export class SqliteStore implements GoalOpsStore {
     });
   }
 
+  /**
+   * Commits the batch in one IMMEDIATE transaction. A write that throws fails alone: the batch is
+   * rolled back and run again without it (the writes before it see the same database again and do
+   * the same), as many times as writes fail. Each promise settles after the COMMIT.
+   */
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    try {
-      transaction(this.db, runBatch).immediate(this.db, batch, outcomes);
-    } catch (error) {
-      // The COMMIT (or BEGIN) failed: nothing of the batch was written.
-      for (const write of batch) write.reject(error);
+    const failures = new Map<number, unknown>();
+    for (;;) {
+      const values: unknown[] = new Array(batch.length);
+      try {
+        transaction(this.db, runBatch).immediate(this.db, batch, failures, values);
+      } catch (error) {
+        if (error instanceof FailedWrite) {
+          failures.set(error.index, error.failure);
+          continue;
+        }
+        // The COMMIT (or BEGIN) failed: nothing of the batch was written.
+        for (const write of batch) write.reject(error);
+        return;
+      }
+      batch.forEach((write, index) => (failures.has(index) ? write.reject(failures.get(index)) : write.resolve(values[index])));
       return;
     }
-    batch.forEach((write, i) => {
-      const outcome = outcomes[i] as { ok: true; value: unknown } | { ok: false; error: unknown };
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.error);
-    });
   }
 
   /**
