@@ -120,7 +120,10 @@ export class SqliteStore implements GoalOpsStore {
         for (const write of batch) write.reject(error);
         return;
       }
-      batch.forEach((write, index) => (failures.has(index) ? write.reject(failures.get(index)) : write.resolve(values[index])));
+      batch.forEach((write, index) => {
+        if (failures.has(index)) write.reject(failures.get(index));
+        else write.resolve(values[index]);
+      });
       return;
     }
   }
