@@ -184,6 +184,44 @@ describe("the SQLite store", () => {
   });
 });
 
+describe("the latest key-result values of many key results at once", () => {
+  it("are those read one by one: latest recorded_at, then latest value_id; none for a key result without values", async () => {
+    const path = dbPath();
+    const store = openStore({ databasePath: path, busyTimeoutMs: 1000 });
+    await store.countLiveGoals(); // opens and migrates
+    const db = new Database(path);
+    const at = "2026-11-25T10:00:00.000Z";
+    const ids = Array.from({ length: 40 }, (_, i) => `goal_KR${String(i).padStart(2, "0")}`);
+    for (const id of ids) {
+      db.prepare(`INSERT INTO goal_definitions (goal_id, goal_type, title, owner_agent, priority, status, source_path, content_hash, spec_json, created_at, updated_at)
+        VALUES (?, 'key_result', 't', 'a', 1, 'active', ?, 'h', '{}', ?, ?)`).run(id, `goals/${id}.yaml`, at, at);
+    }
+    const insert = db.prepare("INSERT INTO key_results (goal_id, value, recorded_at, source, run_id, created_at) VALUES (?, ?, ?, NULL, NULL, ?)");
+    ids.forEach((id, i) => {
+      if (i % 5 === 0) return; // no value
+      insert.run(id, i, "2026-11-20T00:00:00.000Z", at);
+      insert.run(id, i + 100, i % 2 === 0 ? "2026-11-22T00:00:00.000Z" : "2026-11-19T00:00:00.000Z", at); // later, or earlier though inserted after
+      if (i % 3 === 0) insert.run(id, i + 200, i % 2 === 0 ? "2026-11-22T00:00:00.000Z" : "2026-11-20T00:00:00.000Z", at); // a tie: the later row wins
+    });
+    db.close();
+    const many = await store.latestKeyResultValues(ids);
+    const oneByOne = openStore({ databasePath: path, busyTimeoutMs: 1000 });
+    try {
+      for (const id of ids) {
+        const single = (await oneByOne.latestKeyResultValues([id])).get(id);
+        expect(many.get(id), id).toEqual(single);
+      }
+      expect(many.size).toBe(32);
+      expect(many.get("goal_KR03")?.value).toBe(203);
+      expect(many.get("goal_KR04")?.value).toBe(104);
+      expect(many.has("goal_KR05")).toBe(false);
+    } finally {
+      await oneByOne.close();
+      await store.close();
+    }
+  });
+});
+
 describe("group commit, when a write of the batch fails", () => {
   it("takes out that write alone, with what it wrote before it threw", async () => {
     const path = dbPath();

@@ -126,3 +126,10 @@ export function keyResultHistory(db: SqliteDatabase, goalId: string, limit: numb
 export function latestKeyResultValue(db: SqliteDatabase, goalId: string): KeyResultValueRow | null {
   return (cached(db, "SELECT * FROM key_results WHERE goal_id = ? ORDER BY recorded_at DESC, value_id DESC LIMIT 1").get(goalId) as KeyResultValueRow | undefined) ?? null;
 }
+
+/** latestKeyResultValue of many key results in one statement, by goal id (those with no value are absent). */
+export function latestKeyResultValuesOf(db: SqliteDatabase, goalIds: readonly string[]): Map<string, KeyResultValueRow> {
+  const rows = cached(db, `SELECT k.* FROM json_each(?) AS ids JOIN key_results AS k ON k.value_id =
+    (SELECT value_id FROM key_results WHERE goal_id = ids.value ORDER BY recorded_at DESC, value_id DESC LIMIT 1)`).all(JSON.stringify(goalIds)) as KeyResultValueRow[];
+  return new Map(rows.map((row) => [row.goal_id, row]));
+}
