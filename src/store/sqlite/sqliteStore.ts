@@ -50,7 +50,7 @@ class FailedWrite extends Error {
  * throws ends the attempt (FailedWrite). No savepoint per write: a SAVEPOINT and its RELEASE were
  * about a tenth of recording a run, and writes seldom fail.
  */
-function runBatch(_db: SqliteDatabase, batch: readonly PendingWrite[], failures: ReadonlyMap<number, unknown>, values: unknown[]): void {
+function runBatch(batch: readonly PendingWrite[], failures: ReadonlyMap<number, unknown>, values: unknown[]): void {
   batch.forEach((write, index) => {
     if (failures.has(index)) return;
     try {
@@ -113,7 +113,7 @@ export class SqliteStore implements GoalOpsStore {
     for (;;) {
       const values: unknown[] = new Array(batch.length);
       try {
-        transaction(this.db, runBatch).immediate(this.db, batch, failures, values);
+        transaction(this.db, runBatch).immediate(batch, failures, values);
       } catch (error) {
         if (error instanceof FailedWrite) {
           failures.set(error.index, error.failure);
