@@ -55,6 +55,12 @@ export function specPaths(config: ResolvedConfig): string[] {
   return specPathsOf(config.paths);
 }
 
+/** The answer of a `git status` started earlier, if it asked about this repository's spec paths. */
+function startedProbeOf(config: ResolvedConfig, started: StartedGitProbe | undefined): Promise<GitTreeState | null> | undefined {
+  if (started === undefined || started.root !== config.root) return undefined;
+  return started.paths.join("\0") === specPaths(config).join("\0") ? started.state : undefined;
+}
+
 /** The commit to record as "synced from a clean tree": only if clean before and after reading, at one HEAD. */
 function cleanCommit(before: GitTreeState | null, after: GitTreeState | null): string | null {
   return before?.clean && after?.clean && before.head !== null && before.head === after.head ? before.head : null;
@@ -70,8 +76,7 @@ export async function syncRepo(config: ResolvedConfig, store: GoalOpsStore, opti
   const trigger = options.trigger ?? "cli";
   const probeGit = options.probeGit ?? (() => gitTreeState(config.root, specPaths(config)));
   const startedAt = now();
-  const started = options.startedGitProbe;
-  const probingBefore = options.probeGit === undefined && started !== undefined && started.root === config.root && started.paths.join("\0") === specPaths(config).join("\0") ? started.state : probeGit();
+  const probingBefore = (options.probeGit === undefined ? startedProbeOf(config, options.startedGitProbe) : undefined) ?? probeGit();
   const lastCleanCommit = await store.getMeta("clean_tree_commit");
   // Without a recorded clean commit the shortcut cannot apply: scan the files while git runs.
   const before = lastCleanCommit === null ? null : await probingBefore;
