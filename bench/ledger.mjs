@@ -97,9 +97,10 @@ function rawRowFactory(goalsById) {
 
 /**
  * Runs the ledger measurements on `tree` (a generated, git-committed repository). `goalops(command,
- * tree, options)` runs the CLI as bench/run.mjs does; `progress` writes a line to stderr.
+ * tree, options)` runs the CLI as bench/run.mjs does, and `runNode(args, options)` node itself;
+ * `progress` writes a line to stderr.
  */
-export async function measureLedger({ tree, scratch, goalops, progress, CheckFailed }) {
+export async function measureLedger({ tree, scratch, goalops, runNode, progress, CheckFailed }) {
   const Database = require("better-sqlite3");
   const { openGoalOps } = await import(pathToFileURL(join(PACKAGE_ROOT, "dist", "index.js")).href);
 
@@ -273,12 +274,18 @@ export async function measureLedger({ tree, scratch, goalops, progress, CheckFai
   }
 
   // (6) cold start.
+  // Node's own start (`node -e 0`) interleaved with --version: how much of the cold start is goalops's.
   m.version = [];
+  m.nodeStart = [];
   for (let i = -1; i < VERSION_RUNS; i++) {
     const r = runVersion(goalops, tree, scratch);
-    if (i >= 0) m.version.push(r);
+    const n = runNode(["-e", "0"], { cwd: tree, label: "node -e 0", scratch });
+    if (i < 0) continue;
+    m.version.push(r);
+    m.nodeStart.push(n);
   }
-  progress(`ledger: --version median ${(median(m.version.map((r) => r.seconds)) * 1000).toFixed(0)} ms`);
+  const msList = (runs) => runs.map((r) => (r.seconds * 1000).toFixed(0)).join(", ");
+  progress(`ledger: --version median ${(median(m.version.map((r) => r.seconds)) * 1000).toFixed(0)} ms (${msList(m.version)}); node -e 0 median ${(median(m.nodeStart.map((r) => r.seconds)) * 1000).toFixed(0)} ms (${msList(m.nodeStart)})`);
 
   return buildLedgerRows(m, { fillSeconds, filled, topUp });
 }
@@ -321,5 +328,6 @@ function buildLedgerRows(m, { fillSeconds, filled, topUp }) {
   const rss = m.status.map((r) => r.rssMb);
   if (rss.every((v) => v !== null)) rows.push({ key: "rss_status_1m", label: "peak RSS, status --json with 1,000,000 runs (info)", unit: "MB", ...summary(rss), target: null, met: null });
   ms("version", `goalops --version, CLI cold start (median of ${VERSION_RUNS})`, m.version, LEDGER_TARGETS.version.max);
+  ms("node_start", `node -e 0, Node's own start, interleaved with --version (reference)`, m.nodeStart);
   return rows;
 }
