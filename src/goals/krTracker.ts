@@ -40,7 +40,8 @@ export interface RecordOptions {
 }
 
 export class KeyResultTracker {
-  constructor(private readonly store: GoalOpsStore, private readonly now: () => Date = () => new Date()) {}
+  /** `now`: the tracker's clock (tests pass a fixed one). */
+  constructor(private readonly store: GoalOpsStore, readonly now: () => Date = () => new Date()) {}
 
   async record(goalId: string, value: number, options: RecordOptions = {}): Promise<KeyResultSummary> {
     const goal = await this.requireKeyResult(goalId);
@@ -77,7 +78,8 @@ export class KeyResultTracker {
     if (goal === undefined) throw new InvalidInputError("goal.not_found", `no goal '${goalId}' in the database`, { field: "goal_id" });
     const krs = (await this.store.childGoals(goalId)).filter((g) => g.goal_type === "key_result");
     const latest = await this.store.latestKeyResultValues(krs.map((k) => k.goal_id));
-    const keyResults = krs.map((k) => this.summarize(k, latest.get(k.goal_id) ?? null));
+    const now = this.now();
+    const keyResults = krs.map((k) => this.summarize(k, latest.get(k.goal_id) ?? null, now));
     const measured = keyResults.flatMap((k) => (k.progress === null ? [] : [k.progress]));
     return {
       goal_id: goal.goal_id,
@@ -88,13 +90,16 @@ export class KeyResultTracker {
     };
   }
 
-  /** Progress and health of a key result from its record and latest value (no database access). */
-  summarize(goal: Pick<GoalRecord, "goal_id" | "title" | "created_at" | "spec">, latestRow: KeyResultValueRow | null): KeyResultSummary {
+  /**
+   * Progress and health of a key result from its record and latest value (no database access),
+   * at `now` (default: the tracker's clock; a report over many key results reads it once).
+   */
+  summarize(goal: Pick<GoalRecord, "goal_id" | "title" | "created_at" | "spec">, latestRow: KeyResultValueRow | null, now: Date = this.now()): KeyResultSummary {
     const signal = signalOf(goal);
     const latest = latestRow === null ? null : { ...latestRow, progress: krProgress(signal, latestRow.value) };
     const progress = latest?.progress ?? null;
     const deadline = deadlineOf(goal.spec.time_horizon as string | undefined);
-    return { goal_id: goal.goal_id, title: goal.title, signal, latest, progress, health: health(progress, new Date(goal.created_at), deadline, this.now()) };
+    return { goal_id: goal.goal_id, title: goal.title, signal, latest, progress, health: health(progress, new Date(goal.created_at), deadline, now) };
   }
 
   private async requireKeyResult(goalId: string): Promise<GoalRecord> {

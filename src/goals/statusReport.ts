@@ -37,7 +37,9 @@ export async function buildStatus(store: GoalOpsStore, tracker: KeyResultTracker
   const byId = new Map(goals.map((g) => [g.goal_id, g]));
   const krs = goals.filter((g) => g.goal_type === "key_result");
   const latest = await store.latestKeyResultValues(krs.map((k) => k.goal_id));
-  const krSummary = new Map<string, KeyResultSummary>(krs.map((k) => [k.goal_id, tracker.summarize(k, latest.get(k.goal_id) ?? null)]));
+  // One clock for the whole report: every key result's health is judged at the same moment.
+  const now = tracker.now();
+  const krSummary = new Map<string, KeyResultSummary>(krs.map((k) => [k.goal_id, tracker.summarize(k, latest.get(k.goal_id) ?? null, now)]));
 
   const children = new Map<string, StatusGoalRow[]>();
   const roots: StatusGoalRow[] = [];
